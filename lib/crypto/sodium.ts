@@ -1,0 +1,30 @@
+import sodiumModule from 'libsodium-wrappers-sumo';
+import { CryptoError } from './errors';
+
+/**
+ * libsodium must finish loading its WebAssembly before any call. Everything async in this
+ * package awaits `cryptoReady()` once; the synchronous primitives then use `sodium()`.
+ *
+ * We use the sumo build (as @nmshd/crypto does) because only it has Argon2id (`crypto_pwhash`),
+ * which password-protected templates and tokens need.
+ */
+type Sodium = typeof sodiumModule;
+
+let loaded: Sodium | undefined;
+let loading: Promise<Sodium> | undefined;
+
+export function cryptoReady(): Promise<Sodium> {
+  if (loaded) return Promise.resolve(loaded);
+  loading ??= sodiumModule.ready.then(() => {
+    loaded = sodiumModule;
+    return sodiumModule;
+  });
+  return loading;
+}
+
+export function sodium(): Sodium {
+  if (!loaded) {
+    throw new CryptoError('crypto.notReady', 'libsodium is not initialised: await cryptoReady() first');
+  }
+  return loaded;
+}
