@@ -1,8 +1,7 @@
 import { EncryptionAlgorithm, KEY_BYTES, MAX_COUNTER, NONCE_BYTES } from './algorithms';
-import { asBuffer } from './encoding';
 import { CryptoError } from './errors';
 import { randomBytes } from './random';
-import { sodium } from './sodium';
+import { open, seal } from './xchacha';
 import type { Cipher, SecretKey } from './wire';
 
 /**
@@ -47,14 +46,12 @@ export function nonceForCounter(baseNonce: Uint8Array, counter: number): Buffer 
 
 export function encrypt(plaintext: Uint8Array, key: KeyInput, nonce: Uint8Array = randomBytes(NONCE_BYTES)): Cipher {
   checkNonce(nonce);
-  const cph = sodium().crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, null, null, nonce, rawKey(key));
-  return { cph: asBuffer(cph), alg: EncryptionAlgorithm.XCHACHA20_POLY1305, nnc: nonce };
+  return { cph: seal(plaintext, rawKey(key), nonce), alg: EncryptionAlgorithm.XCHACHA20_POLY1305, nnc: nonce };
 }
 
 export function encryptWithCounter(plaintext: Uint8Array, key: KeyInput, baseNonce: Uint8Array, counter: number): Cipher {
   const nonce = nonceForCounter(baseNonce, counter);
-  const cph = sodium().crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, null, null, nonce, rawKey(key));
-  return { cph: asBuffer(cph), alg: EncryptionAlgorithm.XCHACHA20_POLY1305, cnt: counter };
+  return { cph: seal(plaintext, rawKey(key), nonce), alg: EncryptionAlgorithm.XCHACHA20_POLY1305, cnt: counter };
 }
 
 /**
@@ -77,15 +74,7 @@ export function decrypt(cipher: Cipher, key: KeyInput, baseNonce?: Uint8Array, w
   } else {
     throw new CryptoError('crypto.cipher.nonceOrCounter', `${what} must carry exactly one of nonce and counter`);
   }
-  const k = rawKey(key);
-  try {
-    return asBuffer(sodium().crypto_aead_xchacha20poly1305_ietf_decrypt(null, cipher.cph, null, nonce, k));
-  } catch {
-    throw new CryptoError(
-      'crypto.cipher.decryptionFailed',
-      `${what} could not be decrypted: wrong key or nonce, or the ciphertext or tag was changed`,
-    );
-  }
+  return open(cipher.cph, rawKey(key), nonce, what);
 }
 
 export function generateSecretKey(): SecretKey {

@@ -28,7 +28,23 @@ export function fromBase64Url(text: string, what = 'value'): Buffer {
   if (text.length % 4 === 1 || !BASE64URL.test(text)) {
     throw new CryptoError('crypto.encoding.invalidBase64', `${what} is not base64url without padding`);
   }
+  if (!canonicalEnd(text)) {
+    throw new CryptoError('crypto.encoding.invalidBase64', `${what} is not canonical base64url (unused bits are set)`);
+  }
   return Buffer.from(text, 'base64url');
+}
+
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/**
+ * In a final group of 2 or 3 characters the last character carries unused bits, which must be zero
+ * (libsodium, and so the reference client, rejects them otherwise).
+ */
+export function canonicalEnd(text: string): boolean {
+  const rest = text.length % 4;
+  if (rest < 2) return true;
+  const value = ALPHABET.indexOf(text[text.length - 1]);
+  return (value & (rest === 2 ? 0x0f : 0x03)) === 0;
 }
 
 /** Standard base64 with padding: used only for password hashes and the salt inside references. */

@@ -5,6 +5,7 @@ export * from './encoding';
 export { cryptoReady } from './sodium';
 export * from './wire';
 export * from './aead';
+export * from './cipher-json';
 export * from './signature';
 export * from './exchange';
 export * from './kdf';

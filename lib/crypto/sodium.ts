@@ -28,3 +28,9 @@ export function sodium(): Sodium {
   }
   return loaded;
 }
+
+/** HChaCha20 (missing from the libsodium typings, present in the library). */
+export function hchacha20(input16: Uint8Array, key: Uint8Array): Uint8Array {
+  const s = sodium() as unknown as { crypto_core_hchacha20(input: Uint8Array, key: Uint8Array, constant: null): Uint8Array };
+  return s.crypto_core_hchacha20(input16, key, null);
+}

@@ -34,6 +34,20 @@ describe(`interop with @nmshd/crypto 2.1.3 (${N} random inputs each)`, () => {
     }
   });
 
+  test('file blobs (cipher JSON bytes): ours decrypt with theirs, theirs with ours', async () => {
+    for (const i of cases) {
+      const key = ours.generateSecretKey();
+      const plaintext = randomBytes(i < 5 ? randomInt(400_000, 1_200_000) : randomInt(1, 20_000));
+      const blob = ours.encryptToCipherJson(plaintext, key);
+      const theirCipher = nmshd.CryptoCipher.fromJSON(JSON.parse(blob.toString('utf8')));
+      const decrypted = await nmshd.CryptoEncryption.decrypt(theirCipher, theirKey(key.key));
+      expect(Buffer.from(decrypted.buffer).equals(plaintext)).toBe(true);
+
+      const theirs = await nmshd.CryptoEncryption.encrypt(buf(plaintext), theirKey(key.key));
+      expect(ours.decryptCipherJson(Buffer.from(theirs.serialize(), 'utf8'), key).equals(plaintext)).toBe(true);
+    }
+  });
+
   test('counter-mode ciphers: ours decrypt with theirs, theirs with ours', async () => {
     for (const _ of cases) {
       const key = ours.generateSecretKey();

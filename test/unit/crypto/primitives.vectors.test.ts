@@ -36,7 +36,7 @@ import {
   toBase64Padded,
   verify,
 } from '../../../lib/crypto';
-import { hex, loadVectors } from '../../helpers/vectors';
+import { hex, loadVectors, type Vector } from '../../helpers/vectors';
 
 const v = loadVectors('primitives');
 
@@ -66,7 +66,7 @@ describe('primitives.json', () => {
     );
   });
 
-  test.each(v.exchangeKeypairs.map((e: { role: string }) => [e.role, e]))('X25519 key pair %s', (_role, e) => {
+  test.each<Vector>(v.exchangeKeypairs)('X25519 key pair $role', (e) => {
     const kp = generateExchangeKeypair(hex(e.privateKey_hex));
     expect(Buffer.from(kp.pub.pub).toString('hex')).toBe(e.publicKey_hex);
     expect(serialize(exchangeKeypairToJson(kp))).toBe(e.keypair_json);
@@ -84,9 +84,9 @@ describe('primitives.json', () => {
     expect(toBase64(secretKeyToJson(key))).toBe(v.secretKey.toBase64);
   });
 
-  test.each(v.encryptRandomNonce.map((e: { plaintext_utf8: string }) => [e.plaintext_utf8, e]))(
-    'random-nonce encryption "%s" reproduces ciphertext and JSON, and decrypts',
-    (_p, e) => {
+  test.each<Vector>(v.encryptRandomNonce)(
+    'random-nonce encryption $plaintext_utf8 reproduces ciphertext and JSON, and decrypts',
+    (e) => {
       const cipher = encrypt(Buffer.from(e.plaintext_utf8, 'utf8'), hex(e.key_hex), hex(e.nonce_hex));
       expect(Buffer.from(cipher.cph).toString('hex')).toBe(e.ciphertext_hex);
       expect(serialize(cipherToJson(cipher))).toBe(e.cipher_json);
@@ -96,7 +96,7 @@ describe('primitives.json', () => {
     },
   );
 
-  test.each(v.encryptCounter.map((e: { counter: number }) => [e.counter, e]))('counter-mode encryption with counter %s', (_c, e) => {
+  test.each<Vector>(v.encryptCounter)('counter-mode encryption with counter $counter', (e) => {
     expect(nonceForCounter(hex(e.baseNonce_hex), e.counter).toString('hex')).toBe(e.effectiveNonce_hex);
     const cipher = encryptWithCounter(Buffer.from(e.plaintext_utf8, 'utf8'), hex(e.key_hex), hex(e.baseNonce_hex), e.counter);
     expect(Buffer.from(cipher.cph).toString('hex')).toBe(e.ciphertext_hex);
@@ -105,9 +105,9 @@ describe('primitives.json', () => {
     expect(decrypt(parseCipher(e.cipher_toBase64), hex(e.key_hex), hex(e.baseNonce_hex)).toString('utf8')).toBe(e.plaintext_utf8);
   });
 
-  test.each(v.signatures.map((e: { algLabel: number; data_utf8: string }) => [e.data_utf8, e.algLabel, e]))(
-    'Ed25519 signature over "%s" (label %s)',
-    (_d, _l, e) => {
+  test.each<Vector>(v.signatures)(
+    'Ed25519 signature over $data_utf8 (label $algLabel)',
+    (e) => {
       const prv = { prv: hex(e.privateKey_hex), alg: 3 };
       const sig = sign(Buffer.from(e.data_utf8, 'utf8'), prv, e.algLabel as HashAlgorithm);
       expect(Buffer.from(sig.sig).toString('hex')).toBe(e.signature_hex);
@@ -120,7 +120,7 @@ describe('primitives.json', () => {
     },
   );
 
-  test.each(v.kdf.map((e: { context: string; subkeyId: number }) => [e.context, e.subkeyId, e]))('KDF %s / %s', (_c, _i, e) => {
+  test.each<Vector>(v.kdf)('KDF $context / $subkeyId', (e) => {
     const key = deriveKey(hex(e.baseKey_hex), e.subkeyId, e.context);
     expect(Buffer.from(key.key).toString('hex')).toBe(e.subkey_hex);
     expect(serialize(secretKeyToJson(key))).toBe(e.subkey_json);

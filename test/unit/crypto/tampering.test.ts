@@ -93,6 +93,10 @@ describe('tampering yields a typed error, never plaintext', () => {
     const b64 = c.toBase64(c.cipherToJson(cipher));
     expect(codeOf(() => c.parseCipher(b64.slice(0, -7)))).toMatch(/^crypto\.encoding\./);
     expect(codeOf(() => c.parseCipher(b64 + '='))).toBe('crypto.encoding.invalidBase64');
+    // non-canonical: unused low bits of the last character set
+    const key22 = c.toBase64Url(Buffer.alloc(16, 0xff)); // 22 chars, last one carries 4 unused bits
+    expect(codeOf(() => c.fromBase64Url(key22.slice(0, -1) + 'x'))).toBe('crypto.encoding.invalidBase64');
+    expect(c.fromBase64Url(key22).equals(Buffer.alloc(16, 0xff))).toBe(true);
     expect(codeOf(() => c.parseCipher(b64.replace(/-/g, '+').replace(/_/g, '/') + '+'))).toBe('crypto.encoding.invalidBase64');
     expect(codeOf(() => c.parseCipher(Buffer.from('not json').toString('base64url')))).toBe('crypto.encoding.invalidJson');
     expect(codeOf(() => c.parseCipher('{"cph":'))).toBe('crypto.encoding.invalidJson');
