@@ -2,7 +2,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 /** Test vectors produced by the real @nmshd/crypto 2.1.3 / @nmshd/transport 7.0.0 (see fixtures/vectors/README.md). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Vector = any;
 
 export function loadVectors(name: 'primitives' | 'identity' | 'relationship' | 'message' | 'file' | 'references'): Vector {

@@ -1,0 +1,40 @@
+import { configWithoutCloudSupport } from '@n8n/node-cli/eslint';
+
+// n8n's community-node rules, without the cloud preset: this package cannot be "verified" anyway
+// (its crypto needs libsodium, a runtime dependency), so it runs on self-hosted n8n only.
+export default [
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.tmp/**'] },
+  ...configWithoutCloudSupport,
+  {
+    // Runtime dependencies are deliberate and pinned: libsodium (crypto), axios and form-data (the
+    // Platform client in lib/, which must run without n8n: CLI tools, local Platform, interop tests).
+    files: ['package.json'],
+    rules: {
+      '@n8n/community-nodes/no-runtime-dependencies': 'off',
+      // Until the first credential and node are built (issue 6) the n8n section lists none.
+      'n8n-nodes-base/community-package-json-n8n-nodes-empty': 'off',
+      '@n8n/community-nodes/n8n-object-validation': 'off',
+    },
+  },
+  {
+    // lib/ is n8n-free by design (reused by the CLI, the local Platform's tests and interop tests):
+    // it throws its own typed errors, which the nodes turn into NodeApiError/NodeOperationError.
+    files: ['lib/**/*.ts', 'platform/**/*.ts', 'bench/**/*.ts', 'test/**/*.ts'],
+    rules: { '@n8n/community-nodes/require-node-api-error': 'off' },
+  },
+  {
+    // Command-line programs and the development server print to the terminal on purpose.
+    // Benchmarks and tests start processes (fresh-process memory probes, the local Platform, n8n).
+    files: ['platform/**/*.ts', 'bench/**/*.ts', 'lib/cli/**/*.ts', 'scripts/**/*.ts'],
+    rules: { 'no-console': 'off' },
+  },
+  {
+    files: ['bench/**/*.ts', 'test/**/*.ts', 'scripts/**/*.ts'],
+    rules: { '@n8n/community-nodes/no-dangerous-functions': 'off' },
+  },
+  {
+    // Test vectors and fixtures are untyped JSON.
+    files: ['test/**/*.ts'],
+    rules: { '@typescript-eslint/no-explicit-any': 'off' },
+  },
+];
