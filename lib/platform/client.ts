@@ -1,0 +1,343 @@
+import FormData from 'form-data';
+import { HttpClient, type HttpOptions, type RequestSpec } from './http';
+import { PlatformError } from './errors';
+import { TokenManager, type DeviceLogin } from './auth';
+import type * as T from './types';
+
+/**
+ * A typed client of the enmeshed Backbone Consumer API v2: one method per call this package makes.
+ * No crypto happens here; bodies are already-encrypted strings and bytes.
+ */
+
+export interface PlatformClientOptions extends Omit<HttpOptions, 'baseUrl'> {
+  baseUrl: string;
+  /** Device login; needed for every authenticated call. */
+  login?: DeviceLogin;
+  /** Datawallet version this client supports (sent on sync and datawallet calls). */
+  datawalletVersion?: number;
+  /** Page size for list calls (Backbone default 50, max 200). */
+  pageSize?: number;
+}
+
+const API = '/api/v2';
+const seg = (id: string): string => encodeURIComponent(id);
+
+function idsQuery(name: string, ids?: readonly string[]): URLSearchParams {
+  const query = new URLSearchParams();
+  for (const id of ids ?? []) query.append(name, id);
+  return query;
+}
+
+export class PlatformClient {
+  readonly http: HttpClient;
+  readonly baseUrl: string;
+  private readonly auth?: TokenManager;
+  private readonly dwHeaders: Record<string, string>;
+  private readonly pageSize: number;
+
+  constructor(options: PlatformClientOptions) {
+    this.http = new HttpClient(options);
+    this.baseUrl = this.http.baseUrl;
+    this.auth = options.login ? new TokenManager(this.http, options.login) : undefined;
+    this.dwHeaders = { 'X-Supported-Datawallet-Version': String(options.datawalletVersion ?? 1) };
+    this.pageSize = options.pageSize ?? 200;
+  }
+
+  /** Number of logins so far (tests, benchmarks). */
+  get logins(): number {
+    return this.auth?.logins ?? 0;
+  }
+
+  // --- plumbing ---------------------------------------------------------------------------------
+
+  private anonymous<R>(spec: RequestSpec): Promise<R> {
+    return this.http.request<R>(spec).then((r) => r.data);
+  }
+
+  /** An authenticated call; after a 401 the token is dropped and the call made once more. */
+  private async authed<R>(spec: RequestSpec): Promise<{ status: number; data: R }> {
+    if (!this.auth) {
+      throw new PlatformError({
+        kind: 'authentication',
+        code: 'error.client.noLogin',
+        method: spec.method.toUpperCase(),
+        path: spec.path,
+        message: 'this call needs a device login (username and password)',
+      });
+    }
+    const authorization = await this.auth.authorization();
+    try {
+      return await this.http.request<R>(spec, authorization);
+    } catch (error) {
+      if (!(error instanceof PlatformError) || error.status !== 401) throw error;
+      this.auth.invalidate(authorization);
+      return this.http.request<R>(spec, await this.auth.authorization());
+    }
+  }
+
+  private async call<R>(spec: RequestSpec): Promise<R> {
+    return (await this.authed<R>(spec)).data;
+  }
+
+  /** Every item of a paged list, page by page (pagination is omitted by the Backbone for one page). */
+  async *paged<R>(path: string, query = new URLSearchParams(), headers?: Record<string, string>): AsyncGenerator<R> {
+    for (let page = 1; ; page++) {
+      const q = new URLSearchParams(query);
+      q.set('pageNumber', String(page));
+      q.set('pageSize', String(this.pageSize));
+      const { data } = await this.authed<{ result?: unknown; pagination?: T.Pagination }>({
+        method: 'GET',
+        path,
+        query: q,
+        headers,
+        response: 'raw',
+      });
+      if (!data || !Array.isArray(data.result)) {
+        throw new PlatformError({
+          kind: 'malformedResponse',
+          code: 'error.client.malformedResponse',
+          method: 'GET',
+          path,
+          message: `GET ${path}: expected a list in "result"`,
+        });
+      }
+      for (const item of data.result as R[]) yield item;
+      if (!data.pagination || page >= data.pagination.totalPages) return;
+    }
+  }
+
+  async all<R>(iterable: AsyncIterable<R>): Promise<R[]> {
+    const items: R[] = [];
+    for await (const item of iterable) items.push(item);
+    return items;
+  }
+
+  // --- version, challenges, identities, devices ---------------------------------------------------
+
+  getVersion(): Promise<{ majorVersion: string }> {
+    return this.anonymous({ method: 'GET', path: `${API}/Version` });
+  }
+
+  createChallenge(): Promise<T.ChallengeDto> {
+    return this.anonymous({ method: 'POST', path: `${API}/Challenges`, body: {} });
+  }
+
+  createIdentity(request: T.CreateIdentityRequest): Promise<T.CreatedIdentityDto> {
+    return this.anonymous({ method: 'POST', path: `${API}/Identities`, body: request });
+  }
+
+  getIdentity(): Promise<T.IdentityDto> {
+    return this.call({ method: 'GET', path: `${API}/Identities/Self` });
+  }
+
+  getDevice(): Promise<T.DeviceDto> {
+    return this.call({ method: 'GET', path: `${API}/Devices/Self` });
+  }
+
+  // --- sync runs and datawallet ---------------------------------------------------------------------
+
+  async startSyncRun(type: 'ExternalEventSync' | 'DatawalletVersionUpgrade', durationSeconds?: number): Promise<T.StartSyncRunResult> {
+    const body: Record<string, unknown> = { type };
+    if (durationSeconds !== undefined) body.duration = durationSeconds;
+    return this.call({ method: 'POST', path: `${API}/SyncRuns`, body, headers: this.dwHeaders });
+  }
+
+  getSyncRun(id: string): Promise<T.SyncRunDto> {
+    return this.call({ method: 'GET', path: `${API}/SyncRuns/${seg(id)}`, headers: this.dwHeaders });
+  }
+
+  externalEvents(syncRunId: string): AsyncGenerator<T.ExternalEventDto> {
+    return this.paged(`${API}/SyncRuns/${seg(syncRunId)}/ExternalEvents`, undefined, this.dwHeaders);
+  }
+
+  finalizeExternalEventSync(
+    syncRunId: string,
+    externalEventResults: T.ExternalEventResult[],
+    datawalletModifications: T.DatawalletModificationInput[] = [],
+  ): Promise<T.FinalizeSyncResult> {
+    return this.call({
+      method: 'PUT',
+      path: `${API}/SyncRuns/${seg(syncRunId)}/FinalizeExternalEventSync`,
+      body: { externalEventResults, datawalletModifications },
+      headers: this.dwHeaders,
+    });
+  }
+
+  finalizeDatawalletVersionUpgrade(
+    syncRunId: string,
+    newDatawalletVersion: number,
+    datawalletModifications: T.DatawalletModificationInput[] = [],
+  ): Promise<T.FinalizeSyncResult> {
+    return this.call({
+      method: 'PUT',
+      path: `${API}/SyncRuns/${seg(syncRunId)}/FinalizeDatawalletVersionUpgrade`,
+      body: { newDatawalletVersion, datawalletModifications },
+      headers: this.dwHeaders,
+    });
+  }
+
+  getDatawallet(): Promise<{ version: number }> {
+    return this.call({ method: 'GET', path: `${API}/Datawallet`, headers: this.dwHeaders });
+  }
+
+  datawalletModifications(localIndex = -1): AsyncGenerator<T.DatawalletModificationDto> {
+    return this.paged(`${API}/Datawallet/Modifications`, new URLSearchParams({ localIndex: String(localIndex) }), this.dwHeaders);
+  }
+
+  /** Compare-and-swap: fails with datawalletNotUpToDate unless `localIndex` is the latest index. */
+  pushDatawalletModifications(localIndex: number, modifications: T.DatawalletModificationInput[]): Promise<T.PushModificationsResult> {
+    return this.call({
+      method: 'POST',
+      path: `${API}/Datawallet/Modifications`,
+      body: { localIndex, modifications },
+      headers: this.dwHeaders,
+    });
+  }
+
+  // --- relationship templates ---------------------------------------------------------------------
+
+  createTemplate(request: T.CreateTemplateRequest): Promise<{ id: string; createdAt: string }> {
+    return this.call({ method: 'POST', path: `${API}/RelationshipTemplates`, body: request });
+  }
+
+  /** Reads (and, for a peer, allocates) a template. `password`: standard base64 of the hash. */
+  getTemplate(id: string, password?: string): Promise<T.TemplateDto> {
+    const query = password ? new URLSearchParams({ password }) : undefined;
+    return this.call({ method: 'GET', path: `${API}/RelationshipTemplates/${seg(id)}`, query });
+  }
+
+  templates(items: readonly { id: string; password?: string }[]): AsyncGenerator<T.TemplateDto> {
+    const query = new URLSearchParams();
+    items.forEach((item, i) => {
+      query.append(`templates.${i}.id`, item.id);
+      if (item.password) query.append(`templates.${i}.password`, item.password);
+    });
+    return this.paged(`${API}/RelationshipTemplates`, query);
+  }
+
+  async deleteTemplate(id: string): Promise<void> {
+    await this.call({ method: 'DELETE', path: `${API}/RelationshipTemplates/${seg(id)}`, idempotent: true });
+  }
+
+  // --- relationships ------------------------------------------------------------------------------
+
+  canCreateRelationship(peer: string): Promise<T.CanCreateRelationshipDto> {
+    return this.call({ method: 'GET', path: `${API}/Relationships/CanCreate`, query: new URLSearchParams({ peer }) });
+  }
+
+  createRelationship(relationshipTemplateId: string, creationContent: string): Promise<T.RelationshipDto> {
+    return this.call({ method: 'POST', path: `${API}/Relationships`, body: { relationshipTemplateId, creationContent } });
+  }
+
+  getRelationship(id: string): Promise<T.RelationshipDto> {
+    return this.call({ method: 'GET', path: `${API}/Relationships/${seg(id)}` });
+  }
+
+  relationships(ids: readonly string[]): AsyncGenerator<T.RelationshipDto> {
+    return this.paged(`${API}/Relationships`, idsQuery('ids', ids));
+  }
+
+  private relationshipAction(id: string, action: string, body: unknown = {}): Promise<T.RelationshipDto> {
+    return this.call({ method: 'PUT', path: `${API}/Relationships/${seg(id)}/${action}`, body });
+  }
+
+  acceptRelationship(id: string, creationResponseContent?: string): Promise<T.RelationshipDto> {
+    return this.relationshipAction(id, 'Accept', creationResponseContent ? { creationResponseContent } : {});
+  }
+  rejectRelationship(id: string): Promise<T.RelationshipDto> {
+    return this.relationshipAction(id, 'Reject');
+  }
+  revokeRelationship(id: string): Promise<T.RelationshipDto> {
+    return this.relationshipAction(id, 'Revoke');
+  }
+  terminateRelationship(id: string): Promise<T.RelationshipDto> {
+    return this.relationshipAction(id, 'Terminate');
+  }
+  requestReactivation(id: string): Promise<T.RelationshipDto> {
+    return this.relationshipAction(id, 'Reactivate');
+  }
+  acceptReactivation(id: string): Promise<T.RelationshipDto> {
+    return this.relationshipAction(id, 'Reactivate/Accept');
+  }
+  rejectReactivation(id: string): Promise<T.RelationshipDto> {
+    return this.relationshipAction(id, 'Reactivate/Reject');
+  }
+  revokeReactivation(id: string): Promise<T.RelationshipDto> {
+    return this.relationshipAction(id, 'Reactivate/Revoke');
+  }
+  decomposeRelationship(id: string): Promise<T.RelationshipDto> {
+    return this.relationshipAction(id, 'Decompose');
+  }
+
+  // --- messages -----------------------------------------------------------------------------------
+
+  sendMessage(request: T.SendMessageRequest): Promise<{ id: string; createdAt: string }> {
+    return this.call({ method: 'POST', path: `${API}/Messages`, body: request });
+  }
+
+  /** Reading a message as a recipient marks it received. */
+  getMessage(id: string): Promise<T.MessageDto> {
+    return this.call({ method: 'GET', path: `${API}/Messages/${seg(id)}` });
+  }
+
+  /** Own messages (sent and received), oldest first; with ids only those. */
+  messages(ids?: readonly string[]): AsyncGenerator<T.MessageDto> {
+    return this.paged(`${API}/Messages`, idsQuery('ids', ids));
+  }
+
+  // --- files --------------------------------------------------------------------------------------
+
+  uploadFile(request: T.UploadFileRequest, timeoutMs = 120_000): Promise<T.FileMetadataDto> {
+    // A fresh form per attempt: a multipart stream can only be read once.
+    const body = (): FormData => {
+      const form = new FormData();
+      form.append('content', request.content, { filename: 'cipher.bin', contentType: 'application/octet-stream' });
+      form.append('cipherHash', request.cipherHash);
+      form.append('owner', request.owner);
+      form.append('ownerSignature', request.ownerSignature);
+      form.append('expiresAt', request.expiresAt);
+      form.append('encryptedProperties', request.encryptedProperties);
+      return form;
+    };
+    return this.call({ method: 'POST', path: `${API}/Files`, body, timeoutMs });
+  }
+
+  getFileMetadata(id: string): Promise<T.FileMetadataDto> {
+    return this.call({ method: 'GET', path: `${API}/Files/${seg(id)}/Metadata` });
+  }
+
+  /** The encrypted blob, as the Backbone stores it. */
+  downloadFile(id: string, timeoutMs = 120_000): Promise<Buffer> {
+    return this.call({ method: 'GET', path: `${API}/Files/${seg(id)}`, response: 'bytes', timeoutMs });
+  }
+
+  /** Files this identity uploaded. */
+  files(ids?: readonly string[]): AsyncGenerator<T.FileMetadataDto> {
+    return this.paged(`${API}/Files`, idsQuery('ids', ids));
+  }
+
+  async deleteFile(id: string): Promise<void> {
+    await this.call({ method: 'DELETE', path: `${API}/Files/${seg(id)}`, idempotent: true });
+  }
+
+  // --- tokens -------------------------------------------------------------------------------------
+
+  createToken(request: T.CreateTokenRequest): Promise<{ id: string; createdAt: string }> {
+    return this.call({ method: 'POST', path: `${API}/Tokens`, body: request });
+  }
+
+  /** Reads a token; works without a login. `password`: standard base64 of the hash. */
+  getToken(id: string, password?: string): Promise<T.TokenDto> {
+    const spec: RequestSpec = { method: 'GET', path: `${API}/Tokens/${seg(id)}` };
+    if (password) spec.query = new URLSearchParams({ password });
+    return this.auth ? this.call(spec) : this.anonymous(spec);
+  }
+
+  tokens(ids: readonly string[]): AsyncGenerator<T.TokenDto> {
+    return this.paged(`${API}/Tokens`, idsQuery('ids', ids));
+  }
+
+  async deleteToken(id: string): Promise<void> {
+    await this.call({ method: 'DELETE', path: `${API}/Tokens/${seg(id)}`, idempotent: true });
+  }
+}

@@ -1,0 +1,6 @@
+/** lib/platform: the Backbone Consumer API v2 client. No n8n imports, no crypto. */
+export * from './errors';
+export * from './http';
+export * from './auth';
+export * from './client';
+export type * from './types';
