@@ -17,6 +17,8 @@ export interface PlatformClientOptions extends Omit<HttpOptions, 'baseUrl'> {
   datawalletVersion?: number;
   /** Page size for list calls (Backbone default 50, max 200). */
   pageSize?: number;
+  /** Clock for token expiry (tests). */
+  now?: () => number;
 }
 
 const API = '/api/v2';
@@ -38,7 +40,7 @@ export class PlatformClient {
   constructor(options: PlatformClientOptions) {
     this.http = new HttpClient(options);
     this.baseUrl = this.http.baseUrl;
-    this.auth = options.login ? new TokenManager(this.http, options.login) : undefined;
+    this.auth = options.login ? new TokenManager(this.http, options.login, options.now) : undefined;
     this.dwHeaders = { 'X-Supported-Datawallet-Version': String(options.datawalletVersion ?? 1) };
     this.pageSize = options.pageSize ?? 200;
   }
