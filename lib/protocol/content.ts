@@ -1,0 +1,72 @@
+import { isValidAddress } from '../crypto';
+import { ProtocolError } from './errors';
+
+/**
+ * Message contents the enmeshed App and Connector understand. A content must carry an `@type` the
+ * peer's software knows; an unknown one makes the peer's processing fail, so we only send these.
+ */
+
+export type BodyFormat = 'PlainText' | 'Markdown';
+
+export interface Mail {
+  '@type': 'Mail';
+  to: string[];
+  cc: string[];
+  subject: string;
+  body: string;
+  bodyFormat?: BodyFormat;
+}
+
+export interface ArbitraryMessageContent {
+  '@type': 'ArbitraryMessageContent';
+  value: unknown;
+}
+
+export type MessageContent = Mail | ArbitraryMessageContent | ({ '@type': string } & Record<string, unknown>);
+
+export interface MailInput {
+  to: string[];
+  cc?: string[];
+  subject: string;
+  body: string;
+  bodyFormat?: BodyFormat;
+}
+
+/**
+ * A Mail, checked the way the Connector checks it: recipients are valid addresses, no duplicates,
+ * and (checked on send) to + cc are exactly the message recipients.
+ */
+export function buildMail(input: MailInput): Mail {
+  const to = input.to.map((a) => a.trim()).filter(Boolean);
+  const cc = (input.cc ?? []).map((a) => a.trim()).filter(Boolean);
+  if (to.length === 0) throw new ProtocolError('protocol.input.invalid', 'A Mail needs at least one recipient in "to"');
+  for (const address of [...to, ...cc]) {
+    if (!isValidAddress(address)) throw new ProtocolError('protocol.input.invalid', `"${address}" is not an enmeshed address (did:e:…)`);
+  }
+  const all = [...to, ...cc];
+  if (new Set(all).size !== all.length) throw new ProtocolError('protocol.input.invalid', 'An address appears more than once in to/cc');
+  if (typeof input.subject !== 'string') throw new ProtocolError('protocol.input.invalid', 'The Mail subject must be text');
+  if (typeof input.body !== 'string') throw new ProtocolError('protocol.input.invalid', 'The Mail body must be text');
+  const mail: Mail = { '@type': 'Mail', to, cc, subject: input.subject, body: input.body };
+  if (input.bodyFormat && input.bodyFormat !== 'PlainText') mail.bodyFormat = input.bodyFormat;
+  return mail;
+}
+
+export function isMail(content: unknown): content is Mail {
+  const c = content as Partial<Mail> | undefined;
+  return !!c && c['@type'] === 'Mail' && Array.isArray(c.to) && typeof c.subject === 'string' && typeof c.body === 'string';
+}
+
+/** Any JSON content a user gives: it must be an object with an `@type`; plain JSON is wrapped. */
+export function toMessageContent(value: unknown): MessageContent {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return { '@type': 'ArbitraryMessageContent', value };
+  }
+  const type = (value as { '@type'?: unknown })['@type'];
+  if (type === undefined) return { '@type': 'ArbitraryMessageContent', value };
+  if (typeof type !== 'string' || !/^[A-Za-z][A-Za-z0-9]*$/.test(type)) {
+    throw new ProtocolError('protocol.input.invalid', 'The content "@type" must be a type name such as "Mail" or "ArbitraryMessageContent"');
+  }
+  if (type === 'Mail') return buildMail(value as unknown as MailInput);
+  return value as MessageContent;
+}

@@ -1,0 +1,211 @@
+import {
+  HashAlgorithm,
+  cipherToJson,
+  decrypt,
+  encrypt,
+  encryptWithCounter,
+  fromUtf8,
+  generateNonce,
+  isValidAddress,
+  parseCipher,
+  parseSecretKey,
+  parseSignature,
+  secretKeyToJson,
+  sign,
+  signatureToJson,
+  toBase64,
+  utf8,
+  verify,
+  type SecretKey,
+} from '../crypto';
+import { PlatformCodes, isPlatformError, type MessageDto } from '../platform';
+import type { ProtocolContext } from './context';
+import { isMail, type MessageContent } from './content';
+import { ProtocolError, isProtocolError } from './errors';
+import { listRelationships, openRelationship, relationshipWith, type Relationship } from './relationships';
+import { transportStringify } from './serialize';
+import { fileReferenceJson, parseFileReferenceJson, parseJsonText, type FileReference } from './wrappers';
+
+/**
+ * Messages. Sending: a fresh message key K_m (derived from the body nonce, so we can re-read what we
+ * sent), the content wrapper signed per recipient with that relationship's signature key, the body
+ * encrypted with K_m, and K_m wrapped per recipient with the relationship's transmit key in counter
+ * mode, with a counter durably reserved first (lib/state/counters). Receiving: the reverse, where any
+ * failure becomes a ProtocolError naming the message — never a silent skip.
+ */
+
+export interface SendMessageInput {
+  recipients: string[];
+  content: MessageContent;
+  attachments?: FileReference[];
+}
+
+export interface Message {
+  id: string;
+  createdAt: string;
+  createdBy: string;
+  createdByDevice: string;
+  /** Whether this identity sent it. */
+  isOwn: boolean;
+  recipients: { address: string; receivedAt: string | null; receivedByDevice: string | null }[];
+  content: MessageContent;
+  attachments: FileReference[];
+  /** The relationship it travelled on (received messages). */
+  relationshipId?: string;
+  /** createdAt inside the signed content (set by the sender). */
+  sentAt?: string;
+}
+
+const MESSAGE_SIGNATURE = HashAlgorithm.SHA256;
+
+export async function sendMessage(ctx: ProtocolContext, input: SendMessageInput): Promise<Message> {
+  const recipients = [...new Set(input.recipients.map((r) => r.trim()))];
+  if (recipients.length === 0) throw new ProtocolError('protocol.input.invalid', 'A message needs at least one recipient');
+  for (const r of recipients) {
+    if (!isValidAddress(r)) throw new ProtocolError('protocol.input.invalid', `"${r}" is not an enmeshed address (did:e:…)`);
+    if (r === ctx.identity.address) throw new ProtocolError('protocol.input.invalid', 'You cannot send a message to yourself');
+  }
+  if (isMail(input.content)) {
+    // The Connector's rule: the Mail's to + cc are exactly the message's recipients.
+    const listed = [...input.content.to, ...(input.content.cc ?? [])].sort();
+    if (JSON.stringify(listed) !== JSON.stringify([...recipients].sort())) {
+      throw new ProtocolError('protocol.input.invalid', 'The Mail\'s "to" and "cc" must list exactly the recipients of the message');
+    }
+  }
+  const attachments = input.attachments ?? [];
+  if (attachments.length > 20) throw new ProtocolError('protocol.input.invalid', 'A message can carry at most 20 attachments');
+
+  // Relationships first: nothing is reserved or uploaded for a message that cannot be sent.
+  const relationships = new Map<string, Relationship>();
+  for (const r of recipients) relationships.set(r, await relationshipWith(ctx, r, true));
+
+  const bodyNonce = generateNonce();
+  const messageKey = ctx.own.message(bodyNonce);
+  const serialized = transportStringify({
+    '@type': 'MessageContentWrapper',
+    attachments: attachments.map(fileReferenceJson),
+    content: input.content,
+    createdAt: ctx.now().toISOString(),
+    recipients,
+  });
+  const signatures = recipients.map((recipient) => {
+    const keys = relationships.get(recipient)!.keys!;
+    return { recipient, signature: JSON.stringify(signatureToJson(sign(utf8(serialized), keys.ownSignature.prv, MESSAGE_SIGNATURE), false)) };
+  });
+  const signed = transportStringify({ '@type': 'MessageSigned', message: serialized, signatures });
+  const body = toBase64(cipherToJson(encrypt(utf8(signed), messageKey, bodyNonce)));
+  const keyPlaintext = utf8(JSON.stringify(secretKeyToJson(messageKey, false)));
+  const wrapped = [];
+  for (const recipient of recipients) {
+    const rel = relationships.get(recipient)!;
+    const counter = await ctx.counters.next(rel.id); // durable before use
+    wrapped.push({
+      address: recipient,
+      encryptedKey: toBase64(cipherToJson(encryptWithCounter(keyPlaintext, rel.keys!.transmit.key, rel.keys!.transmit.baseNonce, counter))),
+    });
+  }
+  const created = await ctx.client.sendMessage({ recipients: wrapped, body, attachments: attachments.map((a) => ({ id: a.id })) });
+  return {
+    id: created.id,
+    createdAt: created.createdAt,
+    createdBy: ctx.identity.address,
+    createdByDevice: ctx.identity.deviceId,
+    isOwn: true,
+    recipients: recipients.map((address) => ({ address, receivedAt: null, receivedByDevice: null })),
+    content: input.content,
+    attachments,
+  };
+}
+
+function fail(code: ConstructorParameters<typeof ProtocolError>[0], dto: MessageDto, why: string, cause?: unknown): ProtocolError {
+  return new ProtocolError(code, `Message ${dto.id} from ${dto.createdBy}: ${why}`, dto.id, cause);
+}
+
+function parseSigned(dto: MessageDto, key: SecretKey): { serialized: string; wrapper: Record<string, unknown>; signatures: unknown[] } {
+  let text: string;
+  try {
+    text = fromUtf8(decrypt(parseCipher(dto.body, 'message body'), key, undefined, 'message body'));
+  } catch (error) {
+    throw fail('protocol.message.undecryptable', dto, 'the body cannot be decrypted', error);
+  }
+  const signed = parseJsonText(text, `message ${dto.id}`, 'protocol.message.invalid', dto.id);
+  if (typeof signed.message !== 'string' || !Array.isArray(signed.signatures)) throw fail('protocol.message.invalid', dto, 'the body is not a signed message');
+  const wrapper = parseJsonText(signed.message, `message ${dto.id}`, 'protocol.message.invalid', dto.id);
+  return { serialized: signed.message, wrapper, signatures: signed.signatures };
+}
+
+function toMessage(ctx: ProtocolContext, dto: MessageDto, wrapper: Record<string, unknown>, relationshipId?: string): Message {
+  const content = wrapper.content as MessageContent;
+  if (!content || typeof content !== 'object') throw fail('protocol.message.invalid', dto, 'it has no content');
+  const attachments = Array.isArray(wrapper.attachments) ? wrapper.attachments.map((a, i) => parseFileReferenceJson(a, `attachment ${i + 1}`)) : [];
+  return {
+    id: dto.id,
+    createdAt: dto.createdAt,
+    createdBy: dto.createdBy,
+    createdByDevice: dto.createdByDevice,
+    isOwn: dto.createdBy === ctx.identity.address,
+    recipients: dto.recipients.map((r) => ({ address: r.address, receivedAt: r.receivedAt, receivedByDevice: r.receivedByDevice })),
+    content,
+    attachments,
+    relationshipId,
+    sentAt: typeof wrapper.createdAt === 'string' ? wrapper.createdAt : undefined,
+  };
+}
+
+/** Decrypts and verifies a message DTO (sent or received). Throws ProtocolError naming the message. */
+export async function openMessage(ctx: ProtocolContext, dto: MessageDto, relationships?: Relationship[]): Promise<Message> {
+  try {
+    if (dto.createdBy === ctx.identity.address) {
+      const nonce = parseCipher(dto.body, 'message body').nnc;
+      if (!nonce) throw fail('protocol.message.invalid', dto, 'the body has no nonce');
+      return toMessage(ctx, dto, parseSigned(dto, ctx.own.message(nonce)).wrapper);
+    }
+    const mine = dto.recipients.find((r) => r.address === ctx.identity.address);
+    if (!mine) throw fail('protocol.message.notForYou', dto, 'this identity is not among its recipients');
+    const candidates = (relationships ?? (await listRelationships(ctx)))
+      .filter((r) => r.peer === dto.createdBy)
+      .reverse();
+    if (candidates.length === 0) throw fail('protocol.message.undecryptable', dto, 'there is no relationship with the sender');
+    const wrappedKey = parseCipher(mine.encryptedKey, 'encrypted message key');
+    for (const candidate of candidates) {
+      const rel = candidate.keys ? candidate : await openRelationship(ctx, await ctx.client.getRelationship(candidate.id));
+      if (!rel.keys) continue;
+      let messageKey: SecretKey;
+      try {
+        // Any counter is accepted: the reference client sends 0 every time.
+        messageKey = parseSecretKey(fromUtf8(decrypt(wrappedKey, rel.keys.receive.key, rel.keys.receive.baseNonce, 'message key')));
+      } catch {
+        continue; // another relationship with the same peer
+      }
+      const { serialized, wrapper, signatures } = parseSigned(dto, messageKey);
+      const entry = signatures.find((s) => (s as { recipient?: unknown }).recipient === ctx.identity.address) as { signature?: unknown } | undefined;
+      if (!entry || typeof entry.signature !== 'string') throw fail('protocol.message.signatureInvalid', dto, 'it carries no signature for this identity');
+      let valid = false;
+      try {
+        valid = verify(utf8(serialized), parseSignature(entry.signature), rel.keys.peerSignature);
+      } catch {
+        valid = false;
+      }
+      if (!valid) throw fail('protocol.message.signatureInvalid', dto, 'its signature does not verify: it was not sent by the peer or was changed');
+      if (!Array.isArray(wrapper.recipients) || !wrapper.recipients.includes(ctx.identity.address)) {
+        throw fail('protocol.message.notForYou', dto, 'the signed content does not name this identity as a recipient');
+      }
+      return toMessage(ctx, dto, wrapper, rel.id);
+    }
+    throw fail('protocol.message.undecryptable', dto, 'its key cannot be unwrapped with any relationship to the sender');
+  } catch (error) {
+    if (isProtocolError(error)) throw error;
+    throw fail('protocol.message.invalid', dto, (error as Error).message, error);
+  }
+}
+
+export async function getMessage(ctx: ProtocolContext, id: string): Promise<Message> {
+  try {
+    return await openMessage(ctx, await ctx.client.getMessage(id));
+  } catch (error) {
+    if (isPlatformError(error, PlatformCodes.recordNotFound)) {
+      throw new ProtocolError('protocol.message.invalid', `Message ${id} does not exist or is not visible to this identity`, id, error);
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,81 @@
+import { createHash } from 'node:crypto';
+import { cryptoReady } from '../crypto';
+import { PlatformClient, type HttpOptions } from '../platform';
+import { CounterReservations } from '../state/counters';
+import { DatawalletStore } from '../state/datawallet';
+import type { ProtocolContext } from './context';
+import { parseIdentityRecord, type Identity } from './identity';
+import { OwnKeys } from './own-keys';
+import { sync } from './sync';
+
+/**
+ * One enmeshed identity in use: the context every protocol function takes. `openParticipant` returns
+ * the same object for the same credential within a process, so parallel n8n executions share one
+ * login, one datawallet view and one counter block (other processes coordinate through the
+ * datawallet's compare-and-swap).
+ */
+
+export interface ParticipantCredential {
+  platformUrl: string;
+  clientId: string;
+  clientSecret: string;
+  /** The identity record JSON printed by create-identity. */
+  identity: string;
+}
+
+export interface ParticipantOptions extends Omit<HttpOptions, 'baseUrl'> {
+  /** Counters reserved per datawallet push (default 16). */
+  counterBlockSize?: number;
+  now?: () => Date;
+  /** Share the participant with other callers of the same credential in this process (default true). */
+  shared?: boolean;
+}
+
+export class Participant implements ProtocolContext {
+  readonly client: PlatformClient;
+  readonly baseUrl: string;
+  readonly own: OwnKeys;
+  readonly store: DatawalletStore;
+  readonly counters: CounterReservations;
+  readonly now: () => Date;
+
+  constructor(
+    readonly identity: Identity,
+    credential: Omit<ParticipantCredential, 'identity'>,
+    options: ParticipantOptions = {},
+  ) {
+    this.baseUrl = credential.platformUrl.replace(/\/+$/, '');
+    const { now: _now, counterBlockSize: _size, shared: _shared, ...http } = options;
+    this.client = new PlatformClient({
+      ...http,
+      baseUrl: this.baseUrl,
+      login: { clientId: credential.clientId, clientSecret: credential.clientSecret, username: identity.username, password: identity.keys.devicePassword },
+    });
+    this.own = new OwnKeys(identity.secret);
+    this.store = new DatawalletStore(this.client, this.own.datawallet(), { unblock: async () => void (await sync(this)) });
+    this.counters = new CounterReservations(this.store, options.counterBlockSize);
+    this.now = options.now ?? (() => new Date());
+  }
+
+  get address(): string {
+    return this.identity.address;
+  }
+}
+
+const shared = new Map<string, Promise<Participant>>();
+
+export async function openParticipant(credential: ParticipantCredential, options: ParticipantOptions = {}): Promise<Participant> {
+  await cryptoReady();
+  if (options.shared === false) return new Participant(parseIdentityRecord(credential.identity, credential.platformUrl), credential, options);
+  // Keyed by a hash, so no secret sits in a map key.
+  const key = createHash('sha256')
+    .update(JSON.stringify([credential.platformUrl, credential.clientId, credential.clientSecret, credential.identity]))
+    .digest('hex');
+  let participant = shared.get(key);
+  if (!participant) {
+    participant = Promise.resolve().then(() => new Participant(parseIdentityRecord(credential.identity, credential.platformUrl), credential, options));
+    participant.catch(() => shared.delete(key));
+    shared.set(key, participant);
+  }
+  return participant;
+}

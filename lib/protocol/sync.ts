@@ -1,0 +1,89 @@
+import { PlatformCodes, isPlatformError, type ExternalEventDto } from '../platform';
+import type { Change } from '../state/datawallet';
+import type { ProtocolContext } from './context';
+
+/**
+ * Sync runs: the Backbone hands out each external event ONCE per identity (whichever device or
+ * worker starts the next run takes them all). So events are hints, never the record: messages are
+ * read from the message list, and relationships from the registry in the datawallet — which every
+ * sync run extends, in the same call that acknowledges the events (FinalizeExternalEventSync appends
+ * datawallet modifications atomically with the acknowledgement). An event can therefore be
+ * acknowledged at once without anything being lost, whoever consumed it.
+ */
+
+export type SyncEventType =
+  | 'MessageReceived'
+  | 'RelationshipStatusChanged'
+  | 'RelationshipReactivationRequested'
+  | 'RelationshipReactivationCompleted'
+  | 'RelationshipTemplateAllocationsExhausted'
+  | 'PeerToBeDeleted'
+  | 'PeerDeletionCancelled'
+  | 'PeerDeleted'
+  | string;
+
+export interface SyncEvent {
+  id: string;
+  type: SyncEventType;
+  createdAt: string;
+  messageId?: string;
+  relationshipId?: string;
+  payload: Record<string, unknown>;
+}
+
+function toEvent(e: ExternalEventDto): SyncEvent {
+  const payload = e.payload ?? {};
+  return {
+    id: e.id,
+    type: e.type,
+    createdAt: e.createdAt,
+    messageId: e.type === 'MessageReceived' && typeof payload.id === 'string' ? payload.id : undefined,
+    relationshipId: typeof payload.relationshipId === 'string' ? payload.relationshipId : undefined,
+    payload,
+  };
+}
+
+export interface SyncResult {
+  events: SyncEvent[];
+  /** Relationship ids newly added to the registry. */
+  newRelationships: string[];
+  /** True when another device or worker was syncing at the same time (its run records the events). */
+  busy: boolean;
+}
+
+export async function sync(ctx: ProtocolContext, maxRounds = 20): Promise<SyncResult> {
+  const result: SyncResult = { events: [], newRelationships: [], busy: false };
+  for (let round = 0; round < maxRounds; round++) {
+    let started;
+    try {
+      started = await ctx.client.startSyncRun('ExternalEventSync', 30);
+    } catch (error) {
+      if (isPlatformError(error, PlatformCodes.syncRunRunning)) {
+        result.busy = true;
+        return result;
+      }
+      throw error;
+    }
+    if (!started.syncRun) return result;
+    const runId = started.syncRun.id;
+    const events = (await ctx.client.all(ctx.client.externalEvents(runId))).map(toEvent);
+    await ctx.store.refresh();
+    const known = new Set(ctx.store.ids('n8n.relationships'));
+    const changes: Change[] = [];
+    for (const event of events) {
+      if (event.relationshipId && !known.has(event.relationshipId)) {
+        known.add(event.relationshipId);
+        changes.push({ collection: 'n8n.relationships', id: event.relationshipId, value: { discoveredBy: event.type } });
+        result.newRelationships.push(event.relationshipId);
+      }
+    }
+    const finalized = await ctx.client.finalizeExternalEventSync(
+      runId,
+      events.map((e) => ({ externalEventId: e.id })),
+      changes.map((c) => ctx.store.encode(c)),
+    );
+    result.events.push(...events);
+    if (!finalized.newUnsyncedExternalEventsExist) return result;
+  }
+  return result;
+}

@@ -1,0 +1,108 @@
+import {
+  base64UrlToJson,
+  cipherToJson,
+  decrypt,
+  encrypt,
+  fromUtf8,
+  generateSecretKey,
+  hashPassword,
+  parseCipher,
+  randomBytes,
+  toBase64,
+  toBase64Padded,
+  utf8,
+  type SecretKey,
+} from '../crypto';
+import { PlatformCodes, isPlatformError, type PlatformClient } from '../platform';
+import type { ProtocolContext } from './context';
+import { ProtocolError } from './errors';
+import type { PasswordProtection, Reference } from './references';
+import { transportStringify } from './serialize';
+
+/**
+ * Tokens: small encrypted envelopes on the Platform that carry a reference (template id + key, file
+ * id + key) so it can be shared as a short link or QR code. Token content is parsed polymorphically
+ * by the peer, so it always has an `@type`.
+ */
+
+export interface PasswordInput {
+  password: string;
+  /** "pw" for a password, "pin4".."pin16" for a PIN of that many digits. */
+  passwordType?: string;
+}
+
+export interface PasswordSetup {
+  /** Standard base64 of the Argon2id hash, as the Backbone wants it. */
+  hash: string;
+  protection: PasswordProtection;
+}
+
+export function passwordSetup(input: PasswordInput): PasswordSetup {
+  const passwordType = input.passwordType ?? 'pw';
+  const pin = /^pin(\d+)$/.exec(passwordType);
+  if (!pin && passwordType !== 'pw') throw new ProtocolError('protocol.input.invalid', 'The password type must be "pw" or "pin4" to "pin16"');
+  if (pin && !new RegExp(`^\\d{${pin[1]}}$`).test(input.password)) {
+    throw new ProtocolError('protocol.input.invalid', `A ${pin[1]}-digit PIN is expected`);
+  }
+  if (!input.password) throw new ProtocolError('protocol.input.invalid', 'The password must not be empty');
+  const salt = randomBytes(16);
+  return { hash: toBase64Padded(hashPassword(input.password, salt)), protection: { passwordType, salt, passwordLocationIndicator: 1 } };
+}
+
+/** The hash to send for a password-protected reference, or a clear error when the password is missing. */
+export function passwordHashFor(reference: Pick<Reference, 'passwordProtection' | 'id'>, password?: string): string | undefined {
+  if (!reference.passwordProtection) return undefined;
+  if (!password) {
+    throw new ProtocolError('protocol.template.passwordRequired', `${reference.id} is password-protected: give its password`, reference.id);
+  }
+  return toBase64Padded(hashPassword(password, reference.passwordProtection.salt));
+}
+
+export interface CreatedToken {
+  id: string;
+  key: SecretKey;
+  expiresAt: string;
+}
+
+export async function createToken(
+  ctx: ProtocolContext,
+  content: Record<string, unknown>,
+  options: { expiresAt: string; forIdentity?: string; password?: string },
+): Promise<CreatedToken> {
+  const key = generateSecretKey();
+  const cipher = encrypt(utf8(transportStringify(content)), key);
+  const created = await ctx.client.createToken({
+    content: toBase64(cipherToJson(cipher)),
+    expiresAt: options.expiresAt,
+    forIdentity: options.forIdentity,
+    password: options.password,
+  });
+  return { id: created.id, key, expiresAt: options.expiresAt };
+}
+
+/** Reads and decrypts a token's content. */
+export async function readToken(client: PlatformClient, reference: Reference, password?: string): Promise<Record<string, unknown>> {
+  const hash = passwordHashFor(reference, password);
+  let dto;
+  try {
+    dto = await client.getToken(reference.id, hash);
+  } catch (error) {
+    if (isPlatformError(error, PlatformCodes.recordNotFound)) {
+      throw new ProtocolError(
+        'protocol.token.invalid',
+        `Token ${reference.id} was not found: it expired, was deleted, is meant for another identity${hash ? ', or the password is wrong' : ''}`,
+        reference.id,
+        error,
+      );
+    }
+    throw error;
+  }
+  if (!dto.content) throw new ProtocolError('protocol.token.invalid', `Token ${reference.id} has no content`, reference.id);
+  try {
+    const value = JSON.parse(fromUtf8(decrypt(parseCipher(base64UrlToJson(dto.content, 'token content')), reference.key, undefined, 'token content'))) as unknown;
+    if (value && typeof value === 'object' && typeof (value as { '@type'?: unknown })['@type'] === 'string') return value as Record<string, unknown>;
+  } catch (error) {
+    throw new ProtocolError('protocol.token.invalid', `Token ${reference.id} cannot be read with this reference (wrong key?)`, reference.id, error);
+  }
+  throw new ProtocolError('protocol.token.invalid', `Token ${reference.id} has content without a type`, reference.id);
+}
