@@ -164,6 +164,10 @@ function openMetadata(dto: FileMetadataDto, key: SecretKey): DecryptedMetadata {
   }
 }
 
+function publicMetadata(m: DecryptedMetadata): FileMetadata {
+  return { filename: m.filename, mimetype: m.mimetype, filesize: m.filesize, title: m.title, description: m.description, tags: m.tags, filemodified: m.filemodified };
+}
+
 async function metadataDto(ctx: ProtocolContext, id: string): Promise<FileMetadataDto> {
   try {
     return await ctx.client.getFileMetadata(id);
@@ -188,8 +192,7 @@ export async function getFile(ctx: ProtocolContext, reference: FileReference | s
   const id = typeof reference === 'string' ? reference : reference.id;
   const dto = await metadataDto(ctx, id);
   const key = typeof reference === 'string' ? ownMetadataKey(ctx, dto) : reference.key;
-  const { plaintextHash: _hash, contentKey: _key, ...metadata } = openMetadata(dto, key);
-  return { ...describe(dto, { id, key, backboneBaseUrl: ctx.baseUrl }), ...metadata };
+  return { ...describe(dto, { id, key, backboneBaseUrl: ctx.baseUrl }), ...publicMetadata(openMetadata(dto, key)) };
 }
 
 /** Downloads and decrypts a file; checks the blob hash (Platform) and the plaintext hash (end to end). */
@@ -211,8 +214,7 @@ export async function downloadFile(ctx: ProtocolContext, reference: FileReferenc
   if (!sha512(content).equals(metadata.plaintextHash)) {
     throw new ProtocolError('protocol.file.hashMismatch', `File ${id} does not match the hash its owner signed: it was changed`, id);
   }
-  const { plaintextHash: _hash, contentKey: _key, ...rest } = metadata;
-  return { file: { ...describe(dto, { id, key, backboneBaseUrl: ctx.baseUrl }), ...rest }, content };
+  return { file: { ...describe(dto, { id, key, backboneBaseUrl: ctx.baseUrl }), ...publicMetadata(metadata) }, content };
 }
 
 /** Files this identity uploaded, oldest first; files it cannot read are reported, not dropped. */
@@ -222,8 +224,7 @@ export async function listOwnFiles(ctx: ProtocolContext): Promise<{ files: Store
   for await (const dto of ctx.client.files()) {
     try {
       const key = ownMetadataKey(ctx, dto);
-      const { plaintextHash: _hash, contentKey: _key, ...metadata } = openMetadata(dto, key);
-      files.push({ ...describe(dto, { id: dto.id, key, backboneBaseUrl: ctx.baseUrl }), ...metadata });
+      files.push({ ...describe(dto, { id: dto.id, key, backboneBaseUrl: ctx.baseUrl }), ...publicMetadata(openMetadata(dto, key)) });
     } catch (error) {
       unreadable.push({ id: dto.id, reason: (error as Error).message });
     }

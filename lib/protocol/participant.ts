@@ -23,7 +23,9 @@ export interface ParticipantCredential {
   identity: string;
 }
 
-export interface ParticipantOptions extends Omit<HttpOptions, 'baseUrl'> {
+export interface ParticipantOptions {
+  /** Timeouts, retries and request logging of the Platform client. */
+  http?: Omit<HttpOptions, 'baseUrl'>;
   /** Counters reserved per datawallet push (default 16). */
   counterBlockSize?: number;
   now?: () => Date;
@@ -45,9 +47,8 @@ export class Participant implements ProtocolContext {
     options: ParticipantOptions = {},
   ) {
     this.baseUrl = credential.platformUrl.replace(/\/+$/, '');
-    const { now: _now, counterBlockSize: _size, shared: _shared, ...http } = options;
     this.client = new PlatformClient({
-      ...http,
+      ...options.http,
       baseUrl: this.baseUrl,
       login: { clientId: credential.clientId, clientSecret: credential.clientSecret, username: identity.username, password: identity.keys.devicePassword },
     });
