@@ -72,10 +72,12 @@ function parseParts(idPart: string, rest: string[]): Reference {
   if (at >= 0) reference.backboneBaseUrl = idPart.slice(at + 1);
   if (forIdentity) reference.forIdentityTruncated = forIdentity;
   if (password) {
+    // transport 7.0.0 may append a 4th component, a cleartext password, with the location left empty
+    // ("pw&<salt>&&<password>"): an empty location is no location (not 0), and the password is ignored.
     const [type, salt, location] = password.split('&');
     if (!PASSWORD_TYPE.test(type ?? '')) throw invalid(`unknown password type "${type}" in reference`);
     reference.passwordProtection = { passwordType: type, salt: fromBase64Padded(salt ?? '', 'reference salt') };
-    if (location !== undefined) {
+    if (location !== undefined && location !== '') {
       const n = Number(location);
       if (!Number.isInteger(n)) throw invalid('the password location indicator must be a number');
       reference.passwordProtection.passwordLocationIndicator = n;

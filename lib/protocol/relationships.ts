@@ -183,7 +183,7 @@ export async function openRelationship(ctx: ProtocolContext, dto: RelationshipDt
   if (view.role === 'templator') {
     await openAsTemplator(ctx, dto, outer, publicRequest, view);
   } else {
-    openAsRequestor(ctx, dto, outer, publicRequest, view);
+    await openAsRequestor(ctx, dto, outer, publicRequest, view);
   }
   const cached = cache.get(dto.id);
   if (cached) {
@@ -237,18 +237,24 @@ async function openAsTemplator(
   }
 }
 
-function openAsRequestor(
+async function openAsRequestor(
   ctx: ProtocolContext,
   dto: RelationshipDto,
   outer: Record<string, unknown>,
   publicRequest: RelationshipPublicRequest,
   view: Relationship,
-): void {
+): Promise<void> {
   const keys = ctx.own.requestor(publicRequest.nnc);
   if (Buffer.compare(keys.exchange.pub.pub, publicRequest.exc.pub) !== 0) {
     throw new ProtocolError('protocol.relationship.invalid', `relationship ${dto.id} was not requested with this identity's secret`, dto.id);
   }
-  const entry = ctx.store.get('n8n.relationships', dto.id) as RegistryEntry | undefined;
+  let entry = ctx.store.get('n8n.relationships', dto.id) as RegistryEntry | undefined;
+  if (!entry?.templateKey) {
+    // Our in-memory view of the datawallet may predate the request (a fresh process or another worker sent
+    // it): read what is new before concluding that we know nothing about the peer.
+    await ctx.store.refresh();
+    entry = ctx.store.get('n8n.relationships', dto.id) as RegistryEntry | undefined;
+  }
   if (!entry?.templateKey || !entry.peerIdentity) return;
   try {
     view.peerIdentity = parseIdentityInfo({ address: entry.peerIdentity.address, publicKey: { pub: entry.peerIdentity.publicKey, alg: 3 } }, 'peer');

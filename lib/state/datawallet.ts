@@ -18,7 +18,7 @@ import { PlatformCodes, PlatformError, isPlatformError, type DatawalletModificat
  * (object, type), which is all we need.
  */
 
-export type Collection = 'n8n.counters' | 'n8n.relationships';
+export type Collection = 'n8n.counters' | 'n8n.relationships' | 'n8n.relationshipEvents';
 
 export interface Change {
   collection: Collection;
@@ -37,6 +37,19 @@ export interface DatawalletStoreOptions {
 }
 
 const key = (collection: string, id: string): string => `${collection}\u0000${id}`;
+
+/**
+ * The Backbone returns only the newest modification per (objectIdentifier, type, payloadCategory) —
+ * the collection is not part of that key. Our collections share ids (a relationship id names both its
+ * counter block and its registry entry), so with the bare id as objectIdentifier the newer of the two
+ * hid the other from every later reader: a fresh process lost the registry entry (no relationship to
+ * send on) or, worse, the counter block (counters restarting at 1: nonce reuse). So the
+ * objectIdentifier names the collection too; a bare id (written before this) is still read.
+ */
+const objectIdentifier = (collection: Collection, id: string): string => `${collection}/${id}`;
+const idOf = (collection: string, objectId: string): string =>
+  objectId.startsWith(`${collection}/`) ? objectId.slice(collection.length + 1) : objectId;
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class DatawalletStore {
@@ -60,7 +73,7 @@ export class DatawalletStore {
       if (modification.index <= this.localIndex) continue;
       this.localIndex = modification.index;
       if (!modification.collection.startsWith('n8n.')) continue;
-      const k = key(modification.collection, modification.objectIdentifier);
+      const k = key(modification.collection, idOf(modification.collection, modification.objectIdentifier));
       if (modification.type === 'Delete' || !modification.encryptedPayload) {
         this.objects.delete(k);
       } else {
@@ -129,7 +142,7 @@ export class DatawalletStore {
   encode(change: Change): DatawalletModificationInput {
     return {
       type: change.value === undefined ? 'Delete' : 'Update',
-      objectIdentifier: change.id,
+      objectIdentifier: objectIdentifier(change.collection, change.id),
       collection: change.collection,
       payloadCategory: 'Content',
       encryptedPayload: change.value === undefined ? null : toBase64(cipherToJson(encrypt(utf8(JSON.stringify(change.value)), this.payloadKey))),
