@@ -47,9 +47,13 @@ export function buildMail(input: MailInput): Mail {
   if (new Set(all).size !== all.length) throw new ProtocolError('protocol.input.invalid', 'An address appears more than once in to/cc');
   if (typeof input.subject !== 'string') throw new ProtocolError('protocol.input.invalid', 'The Mail subject must be text');
   if (typeof input.body !== 'string') throw new ProtocolError('protocol.input.invalid', 'The Mail body must be text');
-  const mail: Mail = { '@type': 'Mail', to, cc, subject: input.subject, body: input.body };
-  if (input.bodyFormat && input.bodyFormat !== 'PlainText') mail.bodyFormat = input.bodyFormat;
-  return mail;
+  // Limits of @nmshd/content's Mail: a longer subject or body makes the peer's parsing fail.
+  if (input.subject.length > 300) throw new ProtocolError('protocol.input.invalid', `The Mail subject has ${input.subject.length} characters; at most 300 are allowed`);
+  if (input.body.length > 50_000) throw new ProtocolError('protocol.input.invalid', `The Mail body has ${input.body.length} characters; at most 50000 are allowed`);
+  const bodyFormat = input.bodyFormat ?? 'PlainText';
+  if (bodyFormat !== 'PlainText' && bodyFormat !== 'Markdown') throw new ProtocolError('protocol.input.invalid', 'The body format must be PlainText or Markdown');
+  // Always explicit: runtime 7.1+ (the current App and Connector) reads it; 7.0.0 ignores it.
+  return { '@type': 'Mail', to, cc, subject: input.subject, body: input.body, bodyFormat };
 }
 
 export function isMail(content: unknown): content is Mail {
