@@ -11,9 +11,6 @@ export default [
     files: ['package.json'],
     rules: {
       '@n8n/community-nodes/no-runtime-dependencies': 'off',
-      // Until the first credential and node are built (issue 6) the n8n section lists none.
-      'n8n-nodes-base/community-package-json-n8n-nodes-empty': 'off',
-      '@n8n/community-nodes/n8n-object-validation': 'off',
     },
   },
   {

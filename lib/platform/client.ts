@@ -108,6 +108,29 @@ export class PlatformClient {
     }
   }
 
+  /** One page of a list: its items and the pagination (undefined when the whole list fits one page). */
+  async page<R>(path: string, pageNumber: number, pageSize: number, query = new URLSearchParams()): Promise<{ items: R[]; pagination?: T.Pagination }> {
+    const q = new URLSearchParams(query);
+    q.set('pageNumber', String(pageNumber));
+    q.set('pageSize', String(pageSize));
+    const { data } = await this.authed<{ result?: unknown; pagination?: T.Pagination }>({ method: 'GET', path, query: q, response: 'raw' });
+    if (!data || !Array.isArray(data.result)) {
+      throw new PlatformError({
+        kind: 'malformedResponse',
+        code: 'error.client.malformedResponse',
+        method: 'GET',
+        path,
+        message: `GET ${path}: expected a list in "result"`,
+      });
+    }
+    return { items: data.result as R[], pagination: data.pagination };
+  }
+
+  /** A page of this identity's messages (sent and received, oldest first). */
+  messagesPage(pageNumber: number, pageSize: number): Promise<{ items: T.MessageDto[]; pagination?: T.Pagination }> {
+    return this.page(`${API}/Messages`, pageNumber, pageSize);
+  }
+
   async all<R>(iterable: AsyncIterable<R>): Promise<R[]> {
     const items: R[] = [];
     for await (const item of iterable) items.push(item);

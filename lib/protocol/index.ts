@@ -13,3 +13,4 @@ export * from './files';
 export * from './sync';
 export type { FileReference, IdentityInfo } from './wrappers';
 export type { ProtocolContext } from './context';
+export * from './message-feed';

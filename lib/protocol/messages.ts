@@ -38,6 +38,11 @@ export interface SendMessageInput {
   recipients: string[];
   content: MessageContent;
   attachments?: FileReference[];
+  /**
+   * For a Mail: 'exact' (default, the Connector's rule) — to + cc are exactly the recipients;
+   * 'subset' — every recipient is in to or cc (one message per recipient of a Mail to several).
+   */
+  mailRecipients?: 'exact' | 'subset';
 }
 
 export interface Message {
@@ -67,8 +72,10 @@ export async function sendMessage(ctx: ProtocolContext, input: SendMessageInput)
   }
   if (isMail(input.content)) {
     // The Connector's rule: the Mail's to + cc are exactly the message's recipients.
-    const listed = [...input.content.to, ...(input.content.cc ?? [])].sort();
-    if (JSON.stringify(listed) !== JSON.stringify([...recipients].sort())) {
+    const listed = [...input.content.to, ...(input.content.cc ?? [])];
+    const exact = JSON.stringify([...listed].sort()) === JSON.stringify([...recipients].sort());
+    const subset = recipients.every((r) => listed.includes(r));
+    if (input.mailRecipients === 'subset' ? !subset : !exact) {
       throw new ProtocolError('protocol.input.invalid', 'The Mail\'s "to" and "cc" must list exactly the recipients of the message');
     }
   }

@@ -9,6 +9,10 @@ import type { ProtocolContext } from './context';
  * sync run extends, in the same call that acknowledges the events (FinalizeExternalEventSync appends
  * datawallet modifications atomically with the acknowledgement). An event can therefore be
  * acknowledged at once without anything being lost, whoever consumed it.
+ *
+ * Besides the registry, every relationship event leaves a hint (`n8n.relationshipEvents`: the last
+ * event id per relationship), so a trigger on another worker learns that a relationship changed
+ * even when this worker consumed the event.
  */
 
 export type SyncEventType =
@@ -70,12 +74,18 @@ export async function sync(ctx: ProtocolContext, maxRounds = 20): Promise<SyncRe
     await ctx.store.refresh();
     const known = new Set(ctx.store.ids('n8n.relationships'));
     const changes: Change[] = [];
+    const hints = new Map<string, SyncEvent>();
     for (const event of events) {
-      if (event.relationshipId && !known.has(event.relationshipId)) {
+      if (!event.relationshipId) continue;
+      hints.set(event.relationshipId, event);
+      if (!known.has(event.relationshipId)) {
         known.add(event.relationshipId);
         changes.push({ collection: 'n8n.relationships', id: event.relationshipId, value: { discoveredBy: event.type } });
         result.newRelationships.push(event.relationshipId);
       }
+    }
+    for (const [relationshipId, event] of hints) {
+      changes.push({ collection: 'n8n.relationshipEvents', id: relationshipId, value: { lastEventId: event.id, type: event.type, at: event.createdAt } });
     }
     const finalized = await ctx.client.finalizeExternalEventSync(
       runId,

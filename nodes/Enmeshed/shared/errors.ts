@@ -1,0 +1,49 @@
+import type { INode, JsonObject } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+import { CryptoError } from '../../../lib/crypto';
+import { PlatformError } from '../../../lib/platform';
+import { ProtocolError } from '../../../lib/protocol';
+import { AppContentError } from '../../../lib/protocol/app-content';
+
+/**
+ * Turns any failure into the n8n error a user can act on. Existing n8n errors pass unchanged.
+ * Messages come from lib/, which never puts secrets into them; request bodies and headers are
+ * never attached.
+ */
+
+const HINTS: Record<string, string> = {
+  'error.oauth.invalid_client': 'The client ID or client secret in the credential is wrong.',
+  'error.oauth.invalid_grant': 'The device login was refused: the identity may be deleted, or the credential belongs to another Platform.',
+  'error.oauth.access_denied': 'The device is locked after failed logins; wait 10 minutes and check the credential.',
+  'error.client.network': 'Check the Platform URL in the credential and that the Platform is reachable from n8n.',
+  'error.client.timeout': 'The Platform answered too slowly; try again later.',
+  'error.platform.quotaExhausted': 'A quota of this identity on the Platform is used up; the error says until when.',
+  'error.platform.validation.message.maxNumberOfUnreceivedMessagesReached':
+    'The recipient has 20 unread messages from you; wait until they fetch them.',
+  'error.platform.validation.message.noRelationshipToRecipientExists': 'Create a relationship with the recipient first.',
+  'error.platform.validation.relationshipTemplate.maxNumberOfAllocationsExhausted': 'The template was already used as often as allowed.',
+  'protocol.relationship.notFound': 'Create a relationship from a template first, or check the address or ID.',
+  'protocol.relationship.notActive': 'The relationship must be Active: accept it, or ask the peer to.',
+  'protocol.input.tooLarge': 'Split the file or compress it.',
+  'protocol.template.passwordRequired': 'Enter the template password (or PIN) in the node.',
+};
+
+export function toNodeError(node: INode, error: unknown, itemIndex?: number): NodeApiError | NodeOperationError {
+  if (error instanceof NodeApiError || error instanceof NodeOperationError) return error;
+  if (error instanceof PlatformError) {
+    const detail: JsonObject = { message: error.message, code: error.code };
+    if (error.status !== undefined) detail.httpCode = String(error.status);
+    const description = [HINTS[error.code], error.call && `Call: ${error.call}`, `Code: ${error.code}`, error.exhaustedUntil && `Until: ${error.exhaustedUntil.toISOString()}`]
+      .filter(Boolean)
+      .join(' — ');
+    return new NodeApiError(node, detail, { message: error.message, description, httpCode: error.status ? String(error.status) : undefined, itemIndex });
+  }
+  if (error instanceof AppContentError) {
+    return new NodeOperationError(node, 'The content is not valid for enmeshed', { description: error.problems.join(' • '), itemIndex });
+  }
+  if (error instanceof ProtocolError || error instanceof CryptoError) {
+    const description = [HINTS[error.code], `Code: ${error.code}`].filter(Boolean).join(' — ');
+    return new NodeOperationError(node, error.message, { description, itemIndex });
+  }
+  return new NodeOperationError(node, error instanceof Error ? error.message : String(error), { itemIndex });
+}

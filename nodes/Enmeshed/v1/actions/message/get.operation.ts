@@ -1,0 +1,15 @@
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { getMessage, type Participant } from '../../../../../lib/protocol';
+import { messageToJson, simplifyMessage } from '../../../shared/output';
+import { messageIdField, simplifyField } from '../../helpers/fields';
+import { item, updateDisplayOptions } from '../../helpers/utils';
+
+const properties: INodeProperties[] = [messageIdField, simplifyField];
+
+export const description = updateDisplayOptions({ show: { resource: ['message'], operation: ['get'] } }, properties);
+
+export async function execute(this: IExecuteFunctions, i: number, participant: Participant): Promise<INodeExecutionData[]> {
+  const message = await getMessage(participant, (this.getNodeParameter('messageId', i) as string).trim());
+  const json: IDataObject = this.getNodeParameter('simplify', i, true) ? simplifyMessage(message) : messageToJson(message);
+  return [item(json, i)];
+}

@@ -1,0 +1,90 @@
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { listRelationships, messagesNewestFirst, openMessage, ProtocolError, type Participant } from '../../../../../lib/protocol';
+import { toNodeError } from '../../../shared/errors';
+import { messageToJson, simplifyMessage } from '../../../shared/output';
+import { limitField, returnAllField, simplifyField } from '../../helpers/fields';
+import { addressList, item, updateDisplayOptions } from '../../helpers/utils';
+
+const properties: INodeProperties[] = [
+  returnAllField,
+  limitField,
+  {
+    displayName: 'Filters',
+    name: 'filters',
+    type: 'collection',
+    placeholder: 'Add Filter',
+    default: {},
+    options: [
+      {
+        displayName: 'Direction',
+        name: 'direction',
+        type: 'options',
+        default: 'received',
+        options: [
+          { name: 'Received', value: 'received' },
+          { name: 'Sent', value: 'sent' },
+          { name: 'Both', value: 'both' },
+        ],
+      },
+      {
+        displayName: 'Has Attachments',
+        name: 'hasAttachments',
+        type: 'boolean',
+        default: true,
+        description: 'Whether to return only messages with (true) or without (false) attachments',
+      },
+      {
+        displayName: 'Peers',
+        name: 'peers',
+        type: 'string',
+        default: '',
+        placeholder: 'did:e:…, did:e:…',
+        description: 'Only messages exchanged with these addresses (comma-separated)',
+      },
+      {
+        displayName: 'Since',
+        name: 'since',
+        type: 'dateTime',
+        default: '',
+        description: 'Only messages created at or after this time',
+      },
+    ],
+  },
+  simplifyField,
+];
+
+export const description = updateDisplayOptions({ show: { resource: ['message'], operation: ['getMany'] } }, properties);
+
+export async function execute(this: IExecuteFunctions, i: number, participant: Participant): Promise<INodeExecutionData[]> {
+  const returnAll = this.getNodeParameter('returnAll', i) as boolean;
+  const limit = returnAll ? Infinity : (this.getNodeParameter('limit', i) as number);
+  const filters = this.getNodeParameter('filters', i, {}) as IDataObject;
+  const simplify = this.getNodeParameter('simplify', i, true) as boolean;
+  const direction = (filters.direction as string | undefined) ?? 'received';
+  const peers = new Set(addressList(String(filters.peers ?? '')));
+  const since = filters.since ? Date.parse(String(filters.since)) : undefined;
+  const relationships = await listRelationships(participant);
+  const out: INodeExecutionData[] = [];
+  // Newest first, from the tail of the list: stops as soon as enough are found or `since` is passed.
+  for await (const dto of messagesNewestFirst(participant)) {
+    if (since !== undefined && Date.parse(dto.createdAt) < since) break;
+    const isOwn = dto.createdBy === participant.address;
+    if ((direction === 'received' && isOwn) || (direction === 'sent' && !isOwn)) continue;
+    if (peers.size && !(isOwn ? dto.recipients.some((r) => peers.has(r.address)) : peers.has(dto.createdBy))) continue;
+    if (filters.hasAttachments !== undefined && (dto.attachments.length > 0) !== filters.hasAttachments) continue;
+    const opened = await openMessage(participant, dto, relationships).then(
+      (message) => ({ message }),
+      (error: unknown) => ({ error }),
+    );
+    if ('message' in opened) {
+      out.push(item(simplify ? simplifyMessage(opened.message) : messageToJson(opened.message), i));
+    } else if (opened.error instanceof ProtocolError) {
+      // A message that cannot be read is reported in the output, never dropped.
+      out.push(item({ id: dto.id, createdBy: dto.createdBy, createdAt: dto.createdAt, error: opened.error.message, errorCode: opened.error.code }, i));
+    } else {
+      throw toNodeError(this.getNode(), opened.error, i);
+    }
+    if (out.length >= limit) break;
+  }
+  return out;
+}

@@ -1,0 +1,163 @@
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+import { buildMail, sendMessage, toMessageContent, uploadFile, type BodyFormat, type FileReference, type MessageContent, type Participant } from '../../../../../lib/protocol';
+import { binaryPropertyNames, missingBinaryError, readBinary } from '../../../shared/binary';
+import { messageToJson, simplifyMessage } from '../../../shared/output';
+import { peerLocator, simplifyField } from '../../helpers/fields';
+import { addressList, daysFromNow, item, locatorValue, updateDisplayOptions } from '../../helpers/utils';
+
+const properties: INodeProperties[] = [
+  peerLocator('to', 'To', 'The recipient: a peer you have an active relationship with'),
+  {
+    displayName: 'Content',
+    name: 'contentType',
+    type: 'options',
+    noDataExpression: true,
+    default: 'mail',
+    options: [
+      { name: 'Mail', value: 'mail', description: 'Subject and body, shown as a message in the enmeshed App' },
+      { name: 'JSON', value: 'json', description: 'Any content object with an @type (without one it is sent as ArbitraryMessageContent)' },
+    ],
+  },
+  {
+    displayName: 'Subject',
+    name: 'subject',
+    type: 'string',
+    default: '',
+    required: true,
+    displayOptions: { show: { contentType: ['mail'] } },
+  },
+  {
+    displayName: 'Body',
+    name: 'body',
+    type: 'string',
+    typeOptions: { rows: 5 },
+    default: '',
+    displayOptions: { show: { contentType: ['mail'] } },
+  },
+  {
+    displayName: 'Content (JSON)',
+    name: 'jsonContent',
+    type: 'json',
+    default: '{\n  "@type": "ArbitraryMessageContent",\n  "value": {}\n}',
+    required: true,
+    displayOptions: { show: { contentType: ['json'] } },
+  },
+  {
+    displayName: 'Attachments',
+    name: 'attachments',
+    type: 'string',
+    default: '',
+    placeholder: 'data, invoice',
+    description:
+      'Names of the binary properties of the input item to send as attachments, comma-separated. Each is encrypted and uploaded as an enmeshed file first.',
+  },
+  {
+    displayName: 'Options',
+    name: 'options',
+    type: 'collection',
+    placeholder: 'Add Option',
+    default: {},
+    options: [
+      {
+        displayName: 'Attachment Expiry (Days)',
+        name: 'attachmentExpiryDays',
+        type: 'number',
+        typeOptions: { minValue: 1 },
+        default: 365,
+        description: 'How long the Platform keeps the attachments',
+      },
+      {
+        displayName: 'Body Format',
+        name: 'bodyFormat',
+        type: 'options',
+        default: 'PlainText',
+        options: [
+          { name: 'Plain Text', value: 'PlainText' },
+          { name: 'Markdown', value: 'Markdown' },
+        ],
+        displayOptions: { show: { '/contentType': ['mail'] } },
+      },
+      {
+        displayName: 'CC',
+        name: 'cc',
+        type: 'string',
+        default: '',
+        placeholder: 'did:e:…, did:e:…',
+        description: 'More recipients (addresses with an active relationship), comma-separated. They appear in the Mail\'s cc.',
+      },
+      {
+        displayName: 'One Message per Recipient',
+        name: 'separateMessages',
+        type: 'boolean',
+        default: true,
+        description:
+          'Whether to send one message per recipient (a stock Backbone accepts one recipient per message) instead of a single message to all',
+      },
+      simplifyField,
+    ],
+  },
+];
+
+export const description = updateDisplayOptions({ show: { resource: ['message'], operation: ['send'] } }, properties);
+
+async function uploadAttachments(ctx: IExecuteFunctions, participant: Participant, i: number, names: string[], days: number): Promise<FileReference[]> {
+  const references: FileReference[] = [];
+  for (const name of names) {
+    const binary = ctx.getInputData()[i].binary ?? {};
+    if (!binary[name]) throw missingBinaryError(ctx, i, name);
+    const { data, meta } = await readBinary(ctx, i, name);
+    const stored = await uploadFile(participant, {
+      content: data,
+      filename: meta.fileName ?? name,
+      mimetype: meta.mimeType || 'application/octet-stream',
+      expiresAt: daysFromNow(days),
+    });
+    references.push(stored.reference);
+  }
+  return references;
+}
+
+export async function execute(this: IExecuteFunctions, i: number, participant: Participant): Promise<INodeExecutionData[]> {
+  const to = locatorValue(this, 'to', i);
+  const contentType = this.getNodeParameter('contentType', i) as string;
+  const options = this.getNodeParameter('options', i, {}) as IDataObject;
+  const cc = addressList(String(options.cc ?? '')).filter((a) => a !== to);
+  const recipients = [to, ...cc];
+  const separate = options.separateMessages !== false;
+
+  let content: MessageContent;
+  if (contentType === 'mail') {
+    content = buildMail({
+      to: [to],
+      cc,
+      subject: this.getNodeParameter('subject', i) as string,
+      body: this.getNodeParameter('body', i, '') as string,
+      bodyFormat: (options.bodyFormat as BodyFormat | undefined) ?? 'PlainText',
+    });
+  } else {
+    const raw = this.getNodeParameter('jsonContent', i) as unknown;
+    let value = raw;
+    if (typeof raw === 'string') {
+      try {
+        value = JSON.parse(raw);
+      } catch {
+        throw new NodeOperationError(this.getNode(), 'Content (JSON) is not valid JSON', { itemIndex: i, description: 'Enter a JSON object, e.g. {"@type":"ArbitraryMessageContent","value":{}}' });
+      }
+    }
+    content = toMessageContent(value);
+  }
+
+  // Attachments are uploaded only once the content is known to be valid: nothing half-sent.
+  const names = binaryPropertyNames(this.getNodeParameter('attachments', i, '') as string);
+  const attachments = await uploadAttachments(this, participant, i, names, Number(options.attachmentExpiryDays ?? 365));
+
+  const groups = separate ? recipients.map((r) => [r]) : [recipients];
+  const out: INodeExecutionData[] = [];
+  for (const group of groups) {
+    const sent = await sendMessage(participant, { recipients: group, content, attachments, mailRecipients: separate ? 'subset' : 'exact' });
+    const simplify = options.simplify !== false;
+    out.push(item(simplify ? simplifyMessage(sent) : messageToJson(sent), i));
+  }
+  return out;
+}

@@ -1,0 +1,13 @@
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { getRelationship, type Participant } from '../../../../../lib/protocol';
+import { relationshipToJson } from '../../../shared/output';
+import { relationshipLocator } from '../../helpers/fields';
+import { item, locatorValue, updateDisplayOptions } from '../../helpers/utils';
+
+const properties: INodeProperties[] = [relationshipLocator];
+
+export const description = updateDisplayOptions({ show: { resource: ['relationship'], operation: ['get'] } }, properties);
+
+export async function execute(this: IExecuteFunctions, i: number, participant: Participant): Promise<INodeExecutionData[]> {
+  return [item(relationshipToJson(await getRelationship(participant, locatorValue(this, 'relationshipId', i))), i)];
+}

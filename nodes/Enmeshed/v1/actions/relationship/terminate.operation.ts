@@ -1,0 +1,3 @@
+import { changeOperation } from './change';
+
+export const { description, execute } = changeOperation('terminate', 'terminate');

@@ -1,0 +1,23 @@
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { readOwnTemplate, type Participant } from '../../../../../lib/protocol';
+import { templateToJson } from '../../../shared/output';
+import { item, updateDisplayOptions } from '../../helpers/utils';
+
+const properties: INodeProperties[] = [
+  {
+    displayName: 'Template ID',
+    name: 'templateId',
+    type: 'string',
+    default: '',
+    required: true,
+    placeholder: 'RLTxxxxxxxxxxxxxxxxx',
+    description: 'ID of a template you created',
+  },
+];
+
+export const description = updateDisplayOptions({ show: { resource: ['relationshipTemplate'], operation: ['get'] } }, properties);
+
+export async function execute(this: IExecuteFunctions, i: number, participant: Participant): Promise<INodeExecutionData[]> {
+  const template = await readOwnTemplate(participant, (this.getNodeParameter('templateId', i) as string).trim());
+  return [item(templateToJson(template, participant.address), i)]; // templateToJson picks public fields only
+}

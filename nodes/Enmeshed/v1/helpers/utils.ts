@@ -1,0 +1,38 @@
+import type { IDataObject, IDisplayOptions, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+
+/** Adds `displayOptions` to every property of an operation (the nodes-base v2 pattern). */
+export function updateDisplayOptions(displayOptions: IDisplayOptions, properties: INodeProperties[]): INodeProperties[] {
+  return properties.map((property) => ({
+    ...property,
+    displayOptions: {
+      ...property.displayOptions,
+      show: { ...displayOptions.show, ...property.displayOptions?.show },
+      hide: { ...displayOptions.hide, ...property.displayOptions?.hide },
+    },
+  }));
+}
+
+export function item(json: IDataObject, itemIndex: number, binary?: INodeExecutionData['binary']): INodeExecutionData {
+  const out: INodeExecutionData = { json, pairedItem: { item: itemIndex } };
+  if (binary && Object.keys(binary).length) out.binary = binary;
+  return out;
+}
+
+/** A resource-locator or plain string parameter as its value. */
+export function locatorValue(ctx: IExecuteFunctions, name: string, itemIndex: number): string {
+  const raw = ctx.getNodeParameter(name, itemIndex, '', { extractValue: true }) as unknown;
+  return String(raw ?? '').trim();
+}
+
+export function addressList(value: string): string[] {
+  return value
+    .split(/[,;\s]+/)
+    .map((a) => a.trim())
+    .filter(Boolean);
+}
+
+export function daysFromNow(days: number, now = new Date()): string {
+  return new Date(now.getTime() + days * 86_400_000).toISOString();
+}
+
+export const ADDRESS_REGEX = '^did:e:[a-z0-9.-]+:dids:[0-9a-f]{22}$';

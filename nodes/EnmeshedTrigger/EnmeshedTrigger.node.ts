@@ -1,0 +1,163 @@
+import type { IDataObject, INodeExecutionData, INodeType, INodeTypeDescription, IPollFunctions } from 'n8n-workflow';
+import { NodeConnectionTypes } from 'n8n-workflow';
+import { attachmentsToBinary } from '../Enmeshed/shared/binary';
+import { toNodeError } from '../Enmeshed/shared/errors';
+import { messageToJson, relationshipToJson, simplifyMessage } from '../Enmeshed/shared/output';
+import { participantFor } from '../Enmeshed/shared/session';
+import { poll, sample, seed, type PollOptions, type TriggerEvent, type TriggerEventName, type TriggerState } from './poller';
+
+/**
+ * Polls the Platform and starts the workflow once per new event. The cursor lives in the workflow's
+ * static data and only moves past what a poll returns; n8n saves it together with the execution it
+ * starts. A poll that returns nothing does not persist its cursor — harmless here, because such a poll
+ * only marked filtered-out messages as handled, and those are filtered out again after a restart.
+ * "Fetch Test Event" returns the newest event and leaves the cursor alone. Renaming the node resets
+ * the cursor (n8n keys static data by node name).
+ */
+export class EnmeshedTrigger implements INodeType {
+  description: INodeTypeDescription = {
+    displayName: 'Enmeshed Trigger',
+    name: 'enmeshedTrigger',
+    icon: { light: 'file:../../icons/enmeshed.svg', dark: 'file:../../icons/enmeshed.dark.svg' },
+    group: ['trigger'],
+    version: 1,
+    subtitle: '={{$parameter["events"].join(", ")}}',
+    description: 'Starts the workflow when enmeshed messages or relationship requests arrive',
+    defaults: { name: 'Enmeshed Trigger' },
+    polling: true,
+    inputs: [],
+    outputs: [NodeConnectionTypes.Main],
+    credentials: [{ name: 'enmeshedApi', required: true }],
+    properties: [
+      {
+        displayName: 'Events',
+        name: 'events',
+        type: 'multiOptions',
+        required: true,
+        default: ['messageReceived'],
+        options: [
+          { name: 'Message Received', value: 'messageReceived', description: 'A peer sent this identity a message' },
+          { name: 'Relationship Request Received', value: 'relationshipRequestReceived', description: 'Someone answered one of your templates' },
+          { name: 'Relationship Status Changed', value: 'relationshipStatusChanged', description: 'A relationship was accepted, rejected, revoked, terminated, …' },
+        ],
+      },
+      {
+        displayName: 'Options',
+        name: 'options',
+        type: 'collection',
+        placeholder: 'Add Option',
+        default: {},
+        options: [
+          {
+            displayName: 'Attachment Field Prefix',
+            name: 'binaryPrefix',
+            type: 'string',
+            default: 'attachment_',
+            description: 'Prefix of the binary fields the attachments go to (with Download Attachments)',
+          },
+          {
+            displayName: 'Download Attachments',
+            name: 'downloadAttachments',
+            type: 'boolean',
+            default: false,
+            description: 'Whether to download and decrypt message attachments into binary fields',
+          },
+          {
+            displayName: 'From Peers',
+            name: 'peers',
+            type: 'string',
+            default: '',
+            placeholder: 'did:e:…, did:e:…',
+            description: 'Only messages from these addresses (comma-separated)',
+          },
+          {
+            displayName: 'Has Attachments',
+            name: 'attachments',
+            type: 'options',
+            default: 'any',
+            options: [
+              { name: 'Any', value: 'any' },
+              { name: 'With Attachments', value: 'with' },
+              { name: 'Without Attachments', value: 'without' },
+            ],
+          },
+          {
+            displayName: 'Simplify',
+            name: 'simplify',
+            type: 'boolean',
+            default: true,
+            description: 'Whether to return a simplified version of the message instead of the raw data',
+          },
+        ],
+      },
+    ],
+  };
+
+  async poll(this: IPollFunctions): Promise<INodeExecutionData[][] | null> {
+    const events = this.getNodeParameter('events', []) as TriggerEventName[];
+    const options = this.getNodeParameter('options', {}) as IDataObject;
+    const pollOptions: PollOptions = {
+      events,
+      peers: String(options.peers ?? '')
+        .split(/[,;\s]+/)
+        .filter(Boolean),
+      attachments: (options.attachments as PollOptions['attachments']) ?? 'any',
+    };
+    try {
+      const participant = await participantFor(this);
+      if (this.getMode() === 'manual') {
+        const found = await sample(participant, pollOptions);
+        return found.length ? [await toItems(this, found, options, participant)] : null;
+      }
+      const staticData = this.getWorkflowStaticData('node');
+      const state = staticData.cursor as TriggerState | undefined;
+      if (!state || state.v !== 1 || (events.includes('messageReceived') && !state.messages)) {
+        // First active poll: start from now. Assigned at once: n8n saves static data at activation.
+        staticData.cursor = await seed(participant, pollOptions);
+        return null;
+      }
+      const result = await poll(participant, state, pollOptions);
+      const items = result.events.length ? await toItems(this, result.events, options, participant) : [];
+      // The new cursor goes in only now, just before the items that it covers are returned.
+      staticData.cursor = result.state;
+      return items.length ? [items] : null;
+    } catch (error) {
+      throw toNodeError(this.getNode(), error);
+    }
+  }
+}
+
+async function toItems(
+ctx: IPollFunctions,
+  events: TriggerEvent[],
+  options: IDataObject,
+  participant: Awaited<ReturnType<typeof participantFor>>,
+): Promise<INodeExecutionData[]> {
+  const simplify = options.simplify !== false;
+  const items: INodeExecutionData[] = [];
+  for (const e of events) {
+    if (e.event !== 'messageReceived') {
+      items.push({ json: { event: e.event, ...relationshipToJson(e.relationship), ...(e.event === 'relationshipStatusChanged' ? { oldStatus: e.oldStatus } : {}) } });
+      continue;
+    }
+    if ('error' in e) {
+      // Reported, never dropped: the workflow sees which message could not be read and why.
+      items.push({ json: { event: e.event, id: e.dto.id, createdBy: e.dto.createdBy, createdAt: e.dto.createdAt, error: e.error.message, errorCode: e.error.code } });
+      continue;
+    }
+    const json: IDataObject = { event: e.event, ...(simplify ? simplifyMessage(e.message) : messageToJson(e.message)) };
+    const item: INodeExecutionData = { json };
+    if (options.downloadAttachments && e.message.attachments.length) {
+      try {
+        const { binary, files } = await attachmentsToBinary(ctx, participant, e.message.attachments, (options.binaryPrefix as string) || 'attachment_');
+        item.binary = binary;
+        json.attachmentFiles = files;
+      } catch (error) {
+        // The message is emitted anyway (the cursor moves past it); the failure is part of the item.
+        json.attachmentError = error instanceof Error ? error.message : String(error);
+      }
+    }
+    items.push(item);
+  }
+  return items;
+}
