@@ -169,14 +169,17 @@ function publicMetadata(m: DecryptedMetadata): FileMetadata {
 }
 
 async function metadataDto(ctx: ProtocolContext, id: string): Promise<FileMetadataDto> {
+  let dto: FileMetadataDto;
   try {
-    return await ctx.client.getFileMetadata(id);
+    dto = await ctx.client.getFileMetadata(id);
   } catch (error) {
     if (isPlatformError(error, PlatformCodes.recordNotFound)) {
       throw new ProtocolError('protocol.file.invalid', `File ${id} does not exist, expired or was deleted`, id, error);
     }
     throw error;
   }
+  if (dto.id !== id) throw new ProtocolError('protocol.file.invalid', `The Platform answered the request for file ${id} with file ${dto.id}`, id);
+  return dto;
 }
 
 /** The metadata key of one of OUR files (derived from its metadata nonce). */

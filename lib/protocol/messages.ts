@@ -208,7 +208,11 @@ export async function openMessage(ctx: ProtocolContext, dto: MessageDto, relatio
 
 export async function getMessage(ctx: ProtocolContext, id: string): Promise<Message> {
   try {
-    return await openMessage(ctx, await ctx.client.getMessage(id));
+    const dto = await ctx.client.getMessage(id);
+    // The signed content carries no message id, so an answer about another (authentic) message
+    // would verify: the Platform must answer about the message we asked for.
+    if (dto.id !== id) throw new ProtocolError('protocol.message.invalid', `The Platform answered the request for message ${id} with message ${dto.id}`, id);
+    return await openMessage(ctx, dto);
   } catch (error) {
     if (isPlatformError(error, PlatformCodes.recordNotFound)) {
       throw new ProtocolError('protocol.message.invalid', `Message ${id} does not exist or is not visible to this identity`, id, error);
