@@ -1,5 +1,6 @@
 import type { ICredentialDataDecryptedObject, IExecuteFunctions, ILoadOptionsFunctions, IPollFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
+import { cryptoReady } from '../../../lib/crypto';
 import { IdentityRecordError, openParticipant, parseIdentityRecord, type Participant } from '../../../lib/protocol';
 
 /**
@@ -26,6 +27,7 @@ export async function openFromCredentials(
     throw fail('The credential\'s Platform URL is not a URL', 'Enter the Backbone base URL, e.g. https://backbone.example.org');
   }
   const identity = field('identity');
+  await cryptoReady(); // parsing the identity derives its keys
   const problem = identityProblem(identity, platformUrl);
   if (problem) throw fail(`The credential's identity is not usable: ${problem}`, 'Paste the "identity" value printed by create-identity for this Platform.');
   return openParticipant({ platformUrl, clientId: field('clientId'), clientSecret: field('clientSecret'), identity });
@@ -36,6 +38,6 @@ function identityProblem(identity: string, platformUrl: string): string | undefi
     parseIdentityRecord(identity, platformUrl);
     return undefined;
   } catch (error) {
-    return error instanceof IdentityRecordError ? error.message : 'it cannot be read';
+    return error instanceof IdentityRecordError ? error.message : `it cannot be read (${error instanceof Error ? error.message : String(error)})`;
   }
 }
