@@ -39,6 +39,19 @@ export class ProtocolError extends Error {
   }
 }
 
+/**
+ * Runs a Platform call; its "not found" becomes a ProtocolError that says what may be wrong
+ * (everything else passes through unchanged).
+ */
+export async function orNotFound<T>(call: Promise<T>, code: ProtocolErrorCode, message: string, objectId: string): Promise<T> {
+  try {
+    return await call;
+  } catch (error) {
+    if ((error as { code?: unknown })?.code === 'error.platform.recordNotFound') throw new ProtocolError(code, message, objectId, error);
+    throw error;
+  }
+}
+
 export function isProtocolError(error: unknown, code?: ProtocolErrorCode): error is ProtocolError {
   return error instanceof ProtocolError && (code === undefined || error.code === code);
 }

@@ -19,9 +19,9 @@ import {
   utf8,
   type SecretKey,
 } from '../crypto';
-import { PlatformCodes, isPlatformError, type FileMetadataDto } from '../platform';
+import type { FileMetadataDto } from '../platform';
 import type { ProtocolContext } from './context';
-import { ProtocolError, isProtocolError } from './errors';
+import { ProtocolError, isProtocolError, orNotFound } from './errors';
 import { referenceToUrl, truncateReference } from './references';
 import { cryptoJson, transportStringify } from './serialize';
 import type { FileReference } from './wrappers';
@@ -169,15 +169,7 @@ function publicMetadata(m: DecryptedMetadata): FileMetadata {
 }
 
 async function metadataDto(ctx: ProtocolContext, id: string): Promise<FileMetadataDto> {
-  let dto: FileMetadataDto;
-  try {
-    dto = await ctx.client.getFileMetadata(id);
-  } catch (error) {
-    if (isPlatformError(error, PlatformCodes.recordNotFound)) {
-      throw new ProtocolError('protocol.file.invalid', `File ${id} does not exist, expired or was deleted`, id, error);
-    }
-    throw error;
-  }
+  const dto = await orNotFound(ctx.client.getFileMetadata(id), 'protocol.file.invalid', `File ${id} does not exist, expired or was deleted`, id);
   if (dto.id !== id) throw new ProtocolError('protocol.file.invalid', `The Platform answered the request for file ${id} with file ${dto.id}`, id);
   return dto;
 }

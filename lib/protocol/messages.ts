@@ -18,10 +18,10 @@ import {
   verify,
   type SecretKey,
 } from '../crypto';
-import { PlatformCodes, isPlatformError, type MessageDto } from '../platform';
+import type { MessageDto } from '../platform';
 import type { ProtocolContext } from './context';
 import { isMail, type MessageContent } from './content';
-import { ProtocolError, isProtocolError } from './errors';
+import { ProtocolError, isProtocolError, orNotFound } from './errors';
 import { listRelationships, openRelationship, relationshipWith, type Relationship } from './relationships';
 import { transportStringify } from './serialize';
 import { fileReferenceJson, parseFileReferenceJson, parseJsonText, type FileReference } from './wrappers';
@@ -207,16 +207,9 @@ export async function openMessage(ctx: ProtocolContext, dto: MessageDto, relatio
 }
 
 export async function getMessage(ctx: ProtocolContext, id: string): Promise<Message> {
-  try {
-    const dto = await ctx.client.getMessage(id);
-    // The signed content carries no message id, so an answer about another (authentic) message
-    // would verify: the Platform must answer about the message we asked for.
-    if (dto.id !== id) throw new ProtocolError('protocol.message.invalid', `The Platform answered the request for message ${id} with message ${dto.id}`, id);
-    return await openMessage(ctx, dto);
-  } catch (error) {
-    if (isPlatformError(error, PlatformCodes.recordNotFound)) {
-      throw new ProtocolError('protocol.message.invalid', `Message ${id} does not exist or is not visible to this identity`, id, error);
-    }
-    throw error;
-  }
+  const dto = await orNotFound(ctx.client.getMessage(id), 'protocol.message.invalid', `Message ${id} does not exist or is not visible to this identity`, id);
+  // The signed content carries no message id, so an answer about another (authentic) message
+  // would verify: the Platform must answer about the message we asked for.
+  if (dto.id !== id) throw new ProtocolError('protocol.message.invalid', `The Platform answered the request for message ${id} with message ${dto.id}`, id);
+  return openMessage(ctx, dto);
 }

@@ -34,7 +34,7 @@ import {
 } from '../crypto';
 import { PlatformCodes, isPlatformError, type RelationshipDto, type RelationshipStatus } from '../platform';
 import type { ProtocolContext } from './context';
-import { ProtocolError, isProtocolError } from './errors';
+import { ProtocolError, isProtocolError, orNotFound } from './errors';
 import { cryptoJson, transportStringify } from './serialize';
 import { readOwnTemplate, type LoadedTemplate } from './templates';
 import { identityJson, parseIdentityInfo, parseJsonText, type IdentityInfo } from './wrappers';
@@ -390,14 +390,19 @@ export async function listRelationships(ctx: ProtocolContext): Promise<Relations
 }
 
 export async function getRelationship(ctx: ProtocolContext, id: string): Promise<Relationship> {
-  try {
-    return await openRelationship(ctx, await ctx.client.getRelationship(id));
-  } catch (error) {
-    if (isPlatformError(error, PlatformCodes.recordNotFound)) {
-      throw new ProtocolError('protocol.relationship.notFound', `Relationship ${id} does not exist or does not involve this identity`, id, error);
-    }
-    throw error;
-  }
+  const dto = await orNotFound(
+    ctx.client.getRelationship(id).catch((error: unknown) => {
+      // After decomposing, the Backbone refuses the record: for us it is gone.
+      if (isPlatformError(error, 'error.platform.validation.relationship.relationshipAlreadyDecomposed')) {
+        throw new ProtocolError('protocol.relationship.notFound', `Relationship ${id} was decomposed (deleted) by this identity`, id, error);
+      }
+      throw error;
+    }),
+    'protocol.relationship.notFound',
+    `Relationship ${id} does not exist or does not involve this identity`,
+    id,
+  );
+  return openRelationship(ctx, dto);
 }
 
 /** The relationship to use with a peer: the youngest Active one (Terminated only when allowed). */

@@ -26,9 +26,9 @@ import {
   type ExchangePublicKey,
   type SecretKey,
 } from '../crypto';
-import { PlatformCodes, isPlatformError, type TemplateDto } from '../platform';
+import type { TemplateDto } from '../platform';
 import type { ProtocolContext } from './context';
-import { ProtocolError, isProtocolError } from './errors';
+import { ProtocolError, isProtocolError, orNotFound } from './errors';
 import { parseReference, referenceToUrl, truncateReference, type Reference } from './references';
 import { cryptoJson, transportStringify } from './serialize';
 import { createToken, passwordHashFor, passwordSetup, readToken, type PasswordInput } from './tokens';
@@ -257,20 +257,12 @@ export async function loadTemplate(ctx: ProtocolContext, referenceText: string, 
     throw new ProtocolError('protocol.template.notForYou', `Template ${reference.id} is meant for another identity`, reference.id);
   }
   const hash = passwordHashFor(reference, password);
-  let dto: TemplateDto;
-  try {
-    dto = await ctx.client.getTemplate(reference.id, hash);
-  } catch (error) {
-    if (isPlatformError(error, PlatformCodes.recordNotFound)) {
-      throw new ProtocolError(
-        'protocol.template.expired',
-        `Template ${reference.id} was not found: it expired, was deleted, is meant for another identity${hash ? ', or the password is wrong' : ''}`,
-        reference.id,
-        error,
-      );
-    }
-    throw error;
-  }
+  const dto = await orNotFound(
+    ctx.client.getTemplate(reference.id, hash),
+    'protocol.template.expired',
+    `Template ${reference.id} was not found: it expired, was deleted, is meant for another identity${hash ? ', or the password is wrong' : ''}`,
+    reference.id,
+  );
   return openTemplate(dto, reference.key, hostnameOf(ctx.baseUrl));
 }
 

@@ -13,9 +13,9 @@ import {
   utf8,
   type SecretKey,
 } from '../crypto';
-import { PlatformCodes, isPlatformError, type PlatformClient } from '../platform';
+import type { PlatformClient } from '../platform';
 import type { ProtocolContext } from './context';
-import { ProtocolError } from './errors';
+import { ProtocolError, orNotFound } from './errors';
 import type { PasswordProtection, Reference } from './references';
 import { transportStringify } from './serialize';
 
@@ -83,20 +83,12 @@ export async function createToken(
 /** Reads and decrypts a token's content. */
 export async function readToken(client: PlatformClient, reference: Reference, password?: string): Promise<Record<string, unknown>> {
   const hash = passwordHashFor(reference, password);
-  let dto;
-  try {
-    dto = await client.getToken(reference.id, hash);
-  } catch (error) {
-    if (isPlatformError(error, PlatformCodes.recordNotFound)) {
-      throw new ProtocolError(
-        'protocol.token.invalid',
-        `Token ${reference.id} was not found: it expired, was deleted, is meant for another identity${hash ? ', or the password is wrong' : ''}`,
-        reference.id,
-        error,
-      );
-    }
-    throw error;
-  }
+  const dto = await orNotFound(
+    client.getToken(reference.id, hash),
+    'protocol.token.invalid',
+    `Token ${reference.id} was not found: it expired, was deleted, is meant for another identity${hash ? ', or the password is wrong' : ''}`,
+    reference.id,
+  );
   if (!dto.content) throw new ProtocolError('protocol.token.invalid', `Token ${reference.id} has no content`, reference.id);
   try {
     const value = JSON.parse(fromUtf8(decrypt(parseCipher(base64UrlToJson(dto.content, 'token content')), reference.key, undefined, 'token content'))) as unknown;
