@@ -39,8 +39,8 @@ export interface PasswordSetup {
 
 export function passwordSetup(input: PasswordInput): PasswordSetup {
   const passwordType = input.passwordType ?? 'pw';
-  const pin = /^pin(\d+)$/.exec(passwordType);
-  if (!pin && passwordType !== 'pw') throw new ProtocolError('protocol.input.invalid', 'The password type must be "pw" or "pin4" to "pin16"');
+  const pin = /^pin([4-9]|1[0-6])$/.exec(passwordType);
+  if (!pin && passwordType !== 'pw') throw new ProtocolError('protocol.input.invalid', 'A PIN has 4 to 16 digits; the password type must be "pw" or "pin4" to "pin16"');
   if (pin && !new RegExp(`^\\d{${pin[1]}}$`).test(input.password)) {
     throw new ProtocolError('protocol.input.invalid', `A ${pin[1]}-digit PIN is expected`);
   }

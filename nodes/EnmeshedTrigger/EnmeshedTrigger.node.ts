@@ -4,7 +4,7 @@ import { attachmentsToBinary } from '../Enmeshed/shared/binary';
 import { toNodeError } from '../Enmeshed/shared/errors';
 import { messageToJson, relationshipToJson, simplifyMessage } from '../Enmeshed/shared/output';
 import { participantFor } from '../Enmeshed/shared/session';
-import { poll, sample, seed, type PollOptions, type TriggerEvent, type TriggerEventName, type TriggerState } from './poller';
+import { missingParts, poll, sample, seed, type PollOptions, type TriggerEvent, type TriggerEventName, type TriggerState } from './poller';
 
 /**
  * Polls the Platform and starts the workflow once per new event. The cursor lives in the workflow's
@@ -110,13 +110,16 @@ export class EnmeshedTrigger implements INodeType {
         return found.length ? [await toItems(this, found, options, participant)] : null;
       }
       const staticData = this.getWorkflowStaticData('node');
-      const state = staticData.cursor as TriggerState | undefined;
-      if (!state || state.v !== 1 || (events.includes('messageReceived') && !state.messages)) {
-        // First active poll: start from now. Assigned at once: n8n saves static data at activation.
-        staticData.cursor = await seed(participant, pollOptions);
-        return null;
+      let state = staticData.cursor as TriggerState | undefined;
+      const missing = missingParts(state, pollOptions);
+      if (missing.messages || missing.relationships) {
+        // First active poll, or an event type added later: start those parts from now (no replay).
+        const fresh = state?.v !== 1;
+        state = await seed(participant, pollOptions, state);
+        staticData.cursor = state; // n8n saves static data at activation
+        if (fresh) return null;
       }
-      const result = await poll(participant, state, pollOptions);
+      const result = await poll(participant, state!, pollOptions);
       const items = result.events.length ? await toItems(this, result.events, options, participant) : [];
       // The new cursor goes in only now, just before the items that it covers are returned.
       staticData.cursor = result.state;

@@ -2,6 +2,7 @@ import type { MessageDto } from '../../lib/platform';
 import {
   FEED_LOOK_BACK_MS,
   ProtocolError,
+  getRelationship,
   listRelationships,
   messagesNewestFirst,
   openMessage,
@@ -67,10 +68,23 @@ function hints(participant: Participant): Record<string, string> {
   return out;
 }
 
-/** First active poll: remember where things stand, emit nothing. */
-export async function seed(participant: Participant, options: PollOptions): Promise<TriggerState> {
-  const state: TriggerState = { v: 1 };
-  if (options.events.includes('messageReceived')) {
+/** Parts of the state the options need but the cursor lacks (first poll, or an event type added later). */
+export function missingParts(state: TriggerState | undefined, options: PollOptions): { messages: boolean; relationships: boolean } {
+  const valid = state?.v === 1;
+  return {
+    messages: options.events.includes('messageReceived') && !(valid && state.messages),
+    relationships: wantsRelationships(options) && !(valid && state.relationships),
+  };
+}
+
+/**
+ * Remembers where things stand for the parts the cursor lacks, emitting nothing for them: the first
+ * active poll, or an event type added to a running trigger (which must not replay the past).
+ */
+export async function seed(participant: Participant, options: PollOptions, existing?: TriggerState): Promise<TriggerState> {
+  const state: TriggerState = existing?.v === 1 ? { ...existing } : { v: 1 };
+  const missing = missingParts(existing, options);
+  if (missing.messages) {
     const read = await readFeed(participant, { total: 0, seen: [] });
     const newest = read.messages[read.messages.length - 1];
     const floor = newest ? Date.parse(newest.createdAt) - FEED_LOOK_BACK_MS : 0;
@@ -80,7 +94,7 @@ export async function seed(participant: Participant, options: PollOptions): Prom
       seen: read.messages.filter((m) => Date.parse(m.createdAt) >= floor).map((m) => m.id),
     };
   }
-  if (wantsRelationships(options)) {
+  if (missing.relationships) {
     await sync(participant);
     const relationships = await listRelationships(participant); // refreshes the datawallet view
     state.relationships = { events: hints(participant), statuses: Object.fromEntries(relationships.map((r) => [r.id, r.status])) };
@@ -150,7 +164,13 @@ export async function poll(participant: Participant, state: TriggerState, option
     const statuses = { ...previous.statuses };
     if (changed.size) {
       const all = await listRelationships(participant);
-      for (const relationship of all.filter((r) => changed.has(r.id))) {
+      for (const listed of all.filter((r) => changed.has(r.id))) {
+        if (previous.statuses[listed.id] === listed.status) continue;
+        // The full view: the request content (e.g. the App's answer) and the peer's identity; the bare
+        // record when the full one cannot be read (e.g. decomposed), so the change is still reported.
+        const relationship = await getRelationship(participant, listed.id).catch((error: unknown) =>
+          error instanceof ProtocolError ? listed : Promise.reject(error),
+        );
         const old = previous.statuses[relationship.id];
         if (old === relationship.status) continue;
         statuses[relationship.id] = relationship.status;

@@ -11,6 +11,16 @@ export function binaryPropertyNames(value: string): string[] {
     .filter(Boolean);
 }
 
+/** Whether the item has that binary property (through n8n's helper, so every storage layout works). */
+export function binaryExists(ctx: IExecuteFunctions, itemIndex: number, property: string): boolean {
+  try {
+    ctx.helpers.assertBinaryData(itemIndex, property);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export async function readBinary(ctx: IExecuteFunctions, itemIndex: number, property: string): Promise<{ data: Buffer; meta: IBinaryData }> {
   const meta = ctx.helpers.assertBinaryData(itemIndex, property);
   const data = await ctx.helpers.getBinaryDataBuffer(itemIndex, property);

@@ -29,7 +29,7 @@ export async function openFromCredentials(
   const identity = field('identity');
   await cryptoReady(); // parsing the identity derives its keys
   const problem = identityProblem(identity, platformUrl);
-  if (problem) throw fail(`The credential's identity is not usable: ${problem}`, 'Paste the "identity" value printed by create-identity for this Platform.');
+  if (problem) throw fail(`The credential's identity is not usable: ${problem}`, 'Check the credential: the identity must be the one create-identity printed for this Platform URL.');
   return openParticipant({ platformUrl, clientId: field('clientId'), clientSecret: field('clientSecret'), identity });
 }
 

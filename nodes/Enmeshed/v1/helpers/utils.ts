@@ -1,4 +1,4 @@
-import type { IDataObject, IDisplayOptions, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { NodeOperationError, type IDataObject, type IDisplayOptions, type IExecuteFunctions, type INodeExecutionData, type INodeProperties } from 'n8n-workflow';
 
 /** Adds `displayOptions` to every property of an operation (the nodes-base v2 pattern). */
 export function updateDisplayOptions(displayOptions: IDisplayOptions, properties: INodeProperties[]): INodeProperties[] {
@@ -22,6 +22,18 @@ export function item(json: IDataObject, itemIndex: number, binary?: INodeExecuti
 export function locatorValue(ctx: IExecuteFunctions, name: string, itemIndex: number): string {
   const raw = ctx.getNodeParameter(name, itemIndex, '', { extractValue: true }) as unknown;
   return String(raw ?? '').trim();
+}
+
+/** An ID parameter in the Platform's format (prefix + 17 letters or digits), or a clear error. */
+export function requireId(ctx: IExecuteFunctions, name: string, i: number, prefix: 'MSG' | 'REL' | 'RLT' | 'FIL', label: string): string {
+  const value = String(ctx.getNodeParameter(name, i, '', { extractValue: true }) ?? '').trim();
+  if (!new RegExp(`^${prefix}[A-Za-z0-9]{17}$`).test(value)) {
+    throw new NodeOperationError(ctx.getNode(), `${label} "${value}" is not a valid ID`, {
+      itemIndex: i,
+      description: `A ${label} looks like ${prefix} followed by 17 letters or digits. Check the expression that fills it.`,
+    });
+  }
+  return value;
 }
 
 export function addressList(value: string): string[] {

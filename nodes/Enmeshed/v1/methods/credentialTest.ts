@@ -18,7 +18,9 @@ export async function enmeshedApiTest(this: ICredentialTestFunctions, credential
     if (error instanceof PlatformError) {
       if (error.kind === 'network' || error.kind === 'timeout') return { status: 'Error', message: `The Platform cannot be reached: ${error.message}` };
       if (error.code === 'error.oauth.invalid_client') return { status: 'Error', message: 'The client ID or client secret is wrong' };
-      if (error.code === 'error.oauth.invalid_grant') return { status: 'Error', message: 'The Platform refused the device login: is this the identity\'s Platform?' };
+      if (error.code === 'error.oauth.invalid_grant') {
+        return { status: 'Error', message: 'The Platform refused the device login: the identity may belong to another Platform, be deleted, or its username was changed' };
+      }
       return { status: 'Error', message: `${error.message} (${error.code})` };
     }
     return { status: 'Error', message: error instanceof Error ? error.message : String(error) };

@@ -1,6 +1,6 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { uploadFile, type Participant } from '../../../../../lib/protocol';
-import { missingBinaryError, readBinary } from '../../../shared/binary';
+import { binaryExists, missingBinaryError, readBinary } from '../../../shared/binary';
 import { fileToJson } from '../../../shared/output';
 import { daysFromNow, item, updateDisplayOptions } from '../../helpers/utils';
 
@@ -32,7 +32,7 @@ export const description = updateDisplayOptions({ show: { resource: ['file'], op
 
 export async function execute(this: IExecuteFunctions, i: number, participant: Participant): Promise<INodeExecutionData[]> {
   const property = this.getNodeParameter('binaryPropertyName', i) as string;
-  if (!this.getInputData()[i].binary?.[property]) throw missingBinaryError(this, i, property);
+  if (!binaryExists(this, i, property)) throw missingBinaryError(this, i, property);
   const options = this.getNodeParameter('options', i, {}) as IDataObject;
   const { data, meta } = await readBinary(this, i, property);
   const stored = await uploadFile(participant, {

@@ -16,7 +16,7 @@ export const description: INodeProperties[] = [
     options: [
       { name: 'Download Attachments', value: 'downloadAttachments', action: 'Download the attachments of a message', description: 'Download and decrypt the attachments of a message into binary data' },
       { name: 'Get', value: 'get', action: 'Get a message', description: 'Get and decrypt one message' },
-      { name: 'Get Many', value: 'getMany', action: 'Get many messages', description: 'Get received and sent messages, newest first' },
+      { name: 'Get Many', value: 'getMany', action: 'Get many messages', description: 'Get messages (received by default, or sent, or both), newest first' },
       { name: 'Send', value: 'send', action: 'Send a message', description: 'Send a Mail or other content, with attachments from binary data' },
     ],
     default: 'send',

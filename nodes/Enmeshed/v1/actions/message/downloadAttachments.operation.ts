@@ -3,7 +3,7 @@ import { getMessage, type Participant } from '../../../../../lib/protocol';
 import { attachmentsToBinary } from '../../../shared/binary';
 import { simplifyMessage } from '../../../shared/output';
 import { messageIdField } from '../../helpers/fields';
-import { item, updateDisplayOptions } from '../../helpers/utils';
+import { item, requireId, updateDisplayOptions } from '../../helpers/utils';
 
 const properties: INodeProperties[] = [
   messageIdField,
@@ -19,7 +19,7 @@ const properties: INodeProperties[] = [
 export const description = updateDisplayOptions({ show: { resource: ['message'], operation: ['downloadAttachments'] } }, properties);
 
 export async function execute(this: IExecuteFunctions, i: number, participant: Participant): Promise<INodeExecutionData[]> {
-  const message = await getMessage(participant, (this.getNodeParameter('messageId', i) as string).trim());
+  const message = await getMessage(participant, requireId(this, 'messageId', i, 'MSG', 'Message ID'));
   const prefix = (this.getNodeParameter('binaryPrefix', i, 'attachment_') as string) || 'attachment_';
   const { binary, files } = await attachmentsToBinary(this, participant, message.attachments, prefix);
   return [item({ ...simplifyMessage(message), attachments: files }, i, binary)];

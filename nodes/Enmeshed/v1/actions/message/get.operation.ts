@@ -2,14 +2,14 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodePropertie
 import { getMessage, type Participant } from '../../../../../lib/protocol';
 import { messageToJson, simplifyMessage } from '../../../shared/output';
 import { messageIdField, simplifyField } from '../../helpers/fields';
-import { item, updateDisplayOptions } from '../../helpers/utils';
+import { item, requireId, updateDisplayOptions } from '../../helpers/utils';
 
 const properties: INodeProperties[] = [messageIdField, simplifyField];
 
 export const description = updateDisplayOptions({ show: { resource: ['message'], operation: ['get'] } }, properties);
 
 export async function execute(this: IExecuteFunctions, i: number, participant: Participant): Promise<INodeExecutionData[]> {
-  const message = await getMessage(participant, (this.getNodeParameter('messageId', i) as string).trim());
+  const message = await getMessage(participant, requireId(this, 'messageId', i, 'MSG', 'Message ID'));
   const json: IDataObject = this.getNodeParameter('simplify', i, true) ? simplifyMessage(message) : messageToJson(message);
   return [item(json, i)];
 }

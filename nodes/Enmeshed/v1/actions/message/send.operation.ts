@@ -1,7 +1,7 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
-import { buildMail, sendMessage, toMessageContent, uploadFile, type BodyFormat, type FileReference, type MessageContent, type Participant } from '../../../../../lib/protocol';
-import { binaryPropertyNames, missingBinaryError, readBinary } from '../../../shared/binary';
+import { buildMail, relationshipWith, sendMessage, toMessageContent, uploadFile, type BodyFormat, type FileReference, type MessageContent, type Participant } from '../../../../../lib/protocol';
+import { binaryExists, binaryPropertyNames, missingBinaryError, readBinary } from '../../../shared/binary';
 import { messageToJson, simplifyMessage } from '../../../shared/output';
 import { peerLocator, simplifyField } from '../../helpers/fields';
 import { addressList, daysFromNow, item, locatorValue, updateDisplayOptions } from '../../helpers/utils';
@@ -104,8 +104,6 @@ export const description = updateDisplayOptions({ show: { resource: ['message'],
 async function uploadAttachments(ctx: IExecuteFunctions, participant: Participant, i: number, names: string[], days: number): Promise<FileReference[]> {
   const references: FileReference[] = [];
   for (const name of names) {
-    const binary = ctx.getInputData()[i].binary ?? {};
-    if (!binary[name]) throw missingBinaryError(ctx, i, name);
     const { data, meta } = await readBinary(ctx, i, name);
     const stored = await uploadFile(participant, {
       content: data,
@@ -148,8 +146,13 @@ export async function execute(this: IExecuteFunctions, i: number, participant: P
     content = toMessageContent(value);
   }
 
-  // Attachments are uploaded only once the content is known to be valid: nothing half-sent.
+  // Nothing is uploaded before everything else is known to be fine (content, every binary property,
+  // an active relationship with every recipient): no orphaned files.
   const names = binaryPropertyNames(this.getNodeParameter('attachments', i, '') as string);
+  for (const name of names) {
+    if (!binaryExists(this, i, name)) throw missingBinaryError(this, i, name);
+  }
+  for (const recipient of recipients) await relationshipWith(participant, recipient, true);
   const attachments = await uploadAttachments(this, participant, i, names, Number(options.attachmentExpiryDays ?? 365));
 
   const groups = separate ? recipients.map((r) => [r]) : [recipients];

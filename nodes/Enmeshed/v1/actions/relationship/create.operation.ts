@@ -59,7 +59,18 @@ export async function execute(this: IExecuteFunctions, i: number, participant: P
     content = answer.content as unknown as Record<string, unknown>;
   } else {
     const raw = this.getNodeParameter('jsonContent', i) as unknown;
-    content = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Record<string, unknown>;
+    let value: unknown = raw;
+    if (typeof raw === 'string') {
+      try {
+        value = JSON.parse(raw);
+      } catch {
+        value = undefined;
+      }
+    }
+    if (!value || typeof value !== 'object' || Array.isArray(value)) {
+      throw new NodeOperationError(this.getNode(), 'Content (JSON) must be a JSON object', { itemIndex: i, description: 'e.g. {"@type":"ArbitraryRelationshipCreationContent","value":{}}' });
+    }
+    content = value as Record<string, unknown>;
   }
   return [item(relationshipToJson(await requestRelationship(participant, template, content)), i)];
 }

@@ -2,12 +2,12 @@ import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n
 import { getRelationship, type Participant } from '../../../../../lib/protocol';
 import { relationshipToJson } from '../../../shared/output';
 import { relationshipLocator } from '../../helpers/fields';
-import { item, locatorValue, updateDisplayOptions } from '../../helpers/utils';
+import { item, requireId, updateDisplayOptions } from '../../helpers/utils';
 
 const properties: INodeProperties[] = [relationshipLocator];
 
 export const description = updateDisplayOptions({ show: { resource: ['relationship'], operation: ['get'] } }, properties);
 
 export async function execute(this: IExecuteFunctions, i: number, participant: Participant): Promise<INodeExecutionData[]> {
-  return [item(relationshipToJson(await getRelationship(participant, locatorValue(this, 'relationshipId', i))), i)];
+  return [item(relationshipToJson(await getRelationship(participant, requireId(this, 'relationshipId', i, 'REL', 'Relationship ID'))), i)];
 }

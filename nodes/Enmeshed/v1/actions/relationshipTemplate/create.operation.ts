@@ -121,6 +121,9 @@ export async function execute(this: IExecuteFunctions, i: number, participant: P
   }
   const pin = String(options.pin ?? '');
   const password = String(options.password ?? '');
+  if (pin && !/^\d{4,16}$/.test(pin)) {
+    throw new NodeOperationError(this.getNode(), 'The PIN must have 4 to 16 digits', { itemIndex: i, description: 'The enmeshed App only asks for PINs of 4 to 16 digits.' });
+  }
   const template = await createTemplate(participant, {
     content,
     expiresAt,

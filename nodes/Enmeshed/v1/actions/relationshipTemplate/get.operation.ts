@@ -1,7 +1,7 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { readOwnTemplate, type Participant } from '../../../../../lib/protocol';
 import { templateToJson } from '../../../shared/output';
-import { item, updateDisplayOptions } from '../../helpers/utils';
+import { item, requireId, updateDisplayOptions } from '../../helpers/utils';
 
 const properties: INodeProperties[] = [
   {
@@ -18,6 +18,6 @@ const properties: INodeProperties[] = [
 export const description = updateDisplayOptions({ show: { resource: ['relationshipTemplate'], operation: ['get'] } }, properties);
 
 export async function execute(this: IExecuteFunctions, i: number, participant: Participant): Promise<INodeExecutionData[]> {
-  const template = await readOwnTemplate(participant, (this.getNodeParameter('templateId', i) as string).trim());
+  const template = await readOwnTemplate(participant, requireId(this, 'templateId', i, 'RLT', 'Template ID'));
   return [item(templateToJson(template, participant.address), i)]; // templateToJson picks public fields only
 }
