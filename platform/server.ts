@@ -134,8 +134,15 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     });
   };
   const servers: Server[] = [];
-  const main = createServer({ maxHeaderSize: 64 * 1024 }, handler);
-  main.keepAliveTimeout = 5000;
+  // Keep idle connections as long as the Backbone's Kestrel does (130 s). Node's default of 5 s
+  // closes a pooled socket while a slow client (e.g. transport encrypting 7 MiB) is about to reuse
+  // it, and the client then sees ECONNRESET — a fault of the emulator, not of the client.
+  const configure = (server: Server): Server => {
+    server.keepAliveTimeout = 130_000;
+    server.headersTimeout = 131_000;
+    return server;
+  };
+  const main = configure(createServer({ maxHeaderSize: 64 * 1024 }, handler));
   try {
     await listen(main, wantedPort, '127.0.0.1');
   } catch (e) {
@@ -145,7 +152,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   servers.push(main);
   const port = (main.address() as AddressInfo).port;
   // `localhost` may resolve to ::1 first on some systems; serve IPv6 loopback on the same port when possible.
-  const v6 = createServer({ maxHeaderSize: 64 * 1024 }, handler);
+  const v6 = configure(createServer({ maxHeaderSize: 64 * 1024 }, handler));
   await listen(v6, port, '::1').then(
     () => servers.push(v6),
     () => undefined,
