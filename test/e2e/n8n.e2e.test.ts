@@ -23,7 +23,7 @@ import {
   sync,
 } from '../../lib/protocol';
 import { newParticipant, inOneDay } from '../helpers/participants';
-import { cli, createHome, execute, importJson, packPackage, start, type N8nHome } from './n8n';
+import { cli, createHome, execute, importJson, packPackage, start, type N8nHome } from '../../scripts/lib/n8n';
 
 jest.setTimeout(15 * 60_000);
 

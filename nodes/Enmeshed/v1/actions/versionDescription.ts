@@ -10,7 +10,7 @@ import * as relationshipTemplate from './relationshipTemplate/RelationshipTempla
 export const versionDescription: INodeTypeDescription = {
   displayName: 'Enmeshed',
   name: 'enmeshed',
-  icon: { light: 'file:../../../icons/enmeshed.svg', dark: 'file:../../../icons/enmeshed.dark.svg' },
+  icon: { light: 'file:../../icons/enmeshed.svg', dark: 'file:../../icons/enmeshed.dark.svg' },
   group: ['transform'],
   version: 1,
   subtitle: '={{$parameter["operation"] + ": " + $parameter["resource"]}}',
