@@ -3,6 +3,7 @@ import { HttpClient, type HttpOptions, type RequestSpec } from './http';
 import { PlatformError } from './errors';
 import { TokenManager, type DeviceLogin } from './auth';
 import type * as T from './types';
+import { checkFileMetadata, checkMessage, checkRelationship, checkTemplate, checkToken } from './validate';
 
 /**
  * A typed client of the enmeshed Backbone Consumer API v2: one method per call this package makes.
@@ -127,8 +128,14 @@ export class PlatformClient {
   }
 
   /** A page of this identity's messages (sent and received, oldest first). */
-  messagesPage(pageNumber: number, pageSize: number): Promise<{ items: T.MessageDto[]; pagination?: T.Pagination }> {
-    return this.page(`${API}/Messages`, pageNumber, pageSize);
+  async messagesPage(pageNumber: number, pageSize: number): Promise<{ items: T.MessageDto[]; pagination?: T.Pagination }> {
+    const page = await this.page<unknown>(`${API}/Messages`, pageNumber, pageSize);
+    return { ...page, items: page.items.map((m) => checkMessage(m, { method: 'GET', path: `${API}/Messages` })) };
+  }
+
+  /** Shape-checks every item of a list as it arrives (see validate.ts). */
+  private async *checked<R>(items: AsyncGenerator<unknown>, check: (value: unknown, where: { method: string; path: string }) => R, path: string): AsyncGenerator<R> {
+    for await (const item of items) yield check(item, { method: 'GET', path });
   }
 
   async all<R>(iterable: AsyncIterable<R>): Promise<R[]> {
@@ -226,9 +233,10 @@ export class PlatformClient {
   }
 
   /** Reads (and, for a peer, allocates) a template. `password`: standard base64 of the hash. */
-  getTemplate(id: string, password?: string): Promise<T.TemplateDto> {
+  async getTemplate(id: string, password?: string): Promise<T.TemplateDto> {
     const query = password ? new URLSearchParams({ password }) : undefined;
-    return this.call({ method: 'GET', path: `${API}/RelationshipTemplates/${seg(id)}`, query });
+    const path = `${API}/RelationshipTemplates/${seg(id)}`;
+    return checkTemplate(await this.call({ method: 'GET', path, query }), { method: 'GET', path });
   }
 
   templates(items: readonly { id: string; password?: string }[]): AsyncGenerator<T.TemplateDto> {
@@ -237,7 +245,7 @@ export class PlatformClient {
       query.append(`templates.${i}.id`, item.id);
       if (item.password) query.append(`templates.${i}.password`, item.password);
     });
-    return this.paged(`${API}/RelationshipTemplates`, query);
+    return this.checked(this.paged(`${API}/RelationshipTemplates`, query), checkTemplate, `${API}/RelationshipTemplates`);
   }
 
   async deleteTemplate(id: string): Promise<void> {
@@ -250,20 +258,23 @@ export class PlatformClient {
     return this.call({ method: 'GET', path: `${API}/Relationships/CanCreate`, query: new URLSearchParams({ peer }) });
   }
 
-  createRelationship(relationshipTemplateId: string, creationContent: string): Promise<T.RelationshipDto> {
-    return this.call({ method: 'POST', path: `${API}/Relationships`, body: { relationshipTemplateId, creationContent } });
+  async createRelationship(relationshipTemplateId: string, creationContent: string): Promise<T.RelationshipDto> {
+    const path = `${API}/Relationships`;
+    return checkRelationship(await this.call({ method: 'POST', path, body: { relationshipTemplateId, creationContent } }), { method: 'POST', path });
   }
 
-  getRelationship(id: string): Promise<T.RelationshipDto> {
-    return this.call({ method: 'GET', path: `${API}/Relationships/${seg(id)}` });
+  async getRelationship(id: string): Promise<T.RelationshipDto> {
+    const path = `${API}/Relationships/${seg(id)}`;
+    return checkRelationship(await this.call({ method: 'GET', path }), { method: 'GET', path });
   }
 
   relationships(ids: readonly string[]): AsyncGenerator<T.RelationshipDto> {
-    return this.paged(`${API}/Relationships`, idsQuery('ids', ids));
+    return this.checked(this.paged(`${API}/Relationships`, idsQuery('ids', ids)), checkRelationship, `${API}/Relationships`);
   }
 
-  private relationshipAction(id: string, action: string, body: unknown = {}): Promise<T.RelationshipDto> {
-    return this.call({ method: 'PUT', path: `${API}/Relationships/${seg(id)}/${action}`, body });
+  private async relationshipAction(id: string, action: string, body: unknown = {}): Promise<T.RelationshipDto> {
+    const path = `${API}/Relationships/${seg(id)}/${action}`;
+    return checkRelationship(await this.call({ method: 'PUT', path, body }), { method: 'PUT', path });
   }
 
   acceptRelationship(id: string, creationResponseContent?: string): Promise<T.RelationshipDto> {
@@ -301,18 +312,19 @@ export class PlatformClient {
   }
 
   /** Reading a message as a recipient marks it received. */
-  getMessage(id: string): Promise<T.MessageDto> {
-    return this.call({ method: 'GET', path: `${API}/Messages/${seg(id)}` });
+  async getMessage(id: string): Promise<T.MessageDto> {
+    const path = `${API}/Messages/${seg(id)}`;
+    return checkMessage(await this.call({ method: 'GET', path }), { method: 'GET', path });
   }
 
   /** Own messages (sent and received), oldest first; with ids only those. */
   messages(ids?: readonly string[]): AsyncGenerator<T.MessageDto> {
-    return this.paged(`${API}/Messages`, idsQuery('ids', ids));
+    return this.checked(this.paged(`${API}/Messages`, idsQuery('ids', ids)), checkMessage, `${API}/Messages`);
   }
 
   // --- files --------------------------------------------------------------------------------------
 
-  uploadFile(request: T.UploadFileRequest, timeoutMs = 120_000): Promise<T.FileMetadataDto> {
+  async uploadFile(request: T.UploadFileRequest, timeoutMs = 120_000): Promise<T.FileMetadataDto> {
     // A fresh form per attempt: a multipart stream can only be read once.
     const body = (): FormData => {
       const form = new FormData();
@@ -324,11 +336,12 @@ export class PlatformClient {
       form.append('encryptedProperties', request.encryptedProperties);
       return form;
     };
-    return this.call({ method: 'POST', path: `${API}/Files`, body, timeoutMs });
+    return checkFileMetadata(await this.call({ method: 'POST', path: `${API}/Files`, body, timeoutMs }), { method: 'POST', path: `${API}/Files` });
   }
 
-  getFileMetadata(id: string): Promise<T.FileMetadataDto> {
-    return this.call({ method: 'GET', path: `${API}/Files/${seg(id)}/Metadata` });
+  async getFileMetadata(id: string): Promise<T.FileMetadataDto> {
+    const path = `${API}/Files/${seg(id)}/Metadata`;
+    return checkFileMetadata(await this.call({ method: 'GET', path }), { method: 'GET', path });
   }
 
   /** The encrypted blob, as the Backbone stores it. */
@@ -338,7 +351,7 @@ export class PlatformClient {
 
   /** Files this identity uploaded. */
   files(ids?: readonly string[]): AsyncGenerator<T.FileMetadataDto> {
-    return this.paged(`${API}/Files`, idsQuery('ids', ids));
+    return this.checked(this.paged(`${API}/Files`, idsQuery('ids', ids)), checkFileMetadata, `${API}/Files`);
   }
 
   async deleteFile(id: string): Promise<void> {
@@ -352,14 +365,14 @@ export class PlatformClient {
   }
 
   /** Reads a token; works without a login. `password`: standard base64 of the hash. */
-  getToken(id: string, password?: string): Promise<T.TokenDto> {
+  async getToken(id: string, password?: string): Promise<T.TokenDto> {
     const spec: RequestSpec = { method: 'GET', path: `${API}/Tokens/${seg(id)}` };
     if (password) spec.query = new URLSearchParams({ password });
-    return this.auth ? this.call(spec) : this.anonymous(spec);
+    return checkToken(await (this.auth ? this.call(spec) : this.anonymous(spec)), { method: 'GET', path: spec.path });
   }
 
   tokens(ids: readonly string[]): AsyncGenerator<T.TokenDto> {
-    return this.paged(`${API}/Tokens`, idsQuery('ids', ids));
+    return this.checked(this.paged(`${API}/Tokens`, idsQuery('ids', ids)), checkToken, `${API}/Tokens`);
   }
 
   async deleteToken(id: string): Promise<void> {

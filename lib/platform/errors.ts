@@ -27,6 +27,11 @@ export interface PlatformErrorDetails {
   data?: unknown;
   /** For quotaExhausted: when the quota frees up again. */
   exhaustedUntil?: Date;
+  /**
+   * A call that is not safe to repeat (a send, an upload…) failed after it may have reached the
+   * Platform (connection lost, timeout, 5xx): it may have been carried out, and was not repeated.
+   */
+  outcomeUnknown?: boolean;
 }
 
 export class PlatformError extends Error {
@@ -37,6 +42,7 @@ export class PlatformError extends Error {
   readonly path?: string;
   readonly data?: unknown;
   readonly exhaustedUntil?: Date;
+  readonly outcomeUnknown?: boolean;
 
   constructor(details: PlatformErrorDetails) {
     super(details.message);
@@ -48,6 +54,7 @@ export class PlatformError extends Error {
     this.path = details.path;
     this.data = details.data;
     this.exhaustedUntil = details.exhaustedUntil;
+    if (details.outcomeUnknown) this.outcomeUnknown = true;
   }
 
   /** "POST /api/v2/Messages" for messages and logs. */

@@ -102,7 +102,7 @@ export class HttpClient {
       }
       if (!(outcome instanceof PlatformError)) return outcome;
       const wait = this.retryDelay(outcome, attempt, idempotent, nothingSent);
-      if (wait === undefined) throw outcome;
+      if (wait === undefined) throw idempotent || nothingSent ? outcome : withUnknownOutcome(outcome);
       await sleep(wait);
     }
   }
@@ -172,6 +172,36 @@ export class HttpClient {
         : `${method} ${path}: the Platform at ${this.baseUrl} could not be reached (${code || 'connection failed'})`,
     });
   }
+}
+
+/**
+ * A call that must not be repeated blindly (a send, an upload, a relationship change) failed in a way
+ * that leaves open whether the Platform carried it out: the connection broke or timed out after the
+ * request went out, or the Platform answered 5xx. Say so, so that nobody simply sends again (found
+ * by test/faults/send-idempotence: the text used to read "could not be reached" although the
+ * message had been stored).
+ */
+function withUnknownOutcome(error: PlatformError): PlatformError {
+  const unknown = error.kind === 'network' || error.kind === 'timeout' || (error.status ?? 0) >= 500;
+  if (!unknown) return error;
+  const reason =
+    error.kind === 'timeout'
+      ? 'the Platform did not answer in time'
+      : error.kind === 'network'
+        ? 'the connection to the Platform broke before its answer arrived'
+        : `the Platform answered ${error.status}${error.message ? ` (${error.message})` : ''}`;
+  return new PlatformError({
+    kind: error.kind,
+    code: error.code,
+    status: error.status,
+    method: error.method,
+    path: error.path,
+    data: error.data,
+    outcomeUnknown: true,
+    message:
+      `${error.method} ${error.path}: ${reason}. The request may nevertheless have been carried out (e.g. the message sent, the file ` +
+      'uploaded); it was not repeated automatically, to avoid doing it twice. Check the result (e.g. the list of sent messages) before trying again.',
+  });
 }
 
 function parseJson(body: Buffer): unknown {

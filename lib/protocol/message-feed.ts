@@ -5,7 +5,9 @@ import type { ProtocolContext } from './context';
  * Reading the message list from its tail. The Backbone lists an identity's messages oldest first
  * and has no date filter, so a naive poll costs O(all messages). We remember how many messages
  * there were; the next read starts at the page holding the first unseen one and only walks back
- * while a page may still hold messages newer than the watermark. Nothing new costs one request.
+ * while a page may still hold messages newer than the watermark. Nothing new costs one request, or
+ * two when the last five minutes hold more messages than that page (npm run bench: 2 requests with
+ * 1,000 and with 10,000 old messages alike).
  *
  * Exactly-once is the caller's job (the trigger): this returns every message newer than
  * `watermark − lookBackMs` that is not in `seen`, so a message that becomes visible late (its

@@ -165,6 +165,11 @@ function baseView(ctx: ProtocolContext, dto: RelationshipDto): Relationship {
 
 const keyCache = new WeakMap<ProtocolContext, Map<string, RelationshipKeys>>();
 
+/** Keys this process already derived for a relationship (they never change for its id), if any. */
+export function cachedRelationshipKeys(ctx: ProtocolContext, id: string): RelationshipKeys | undefined {
+  return keyCache.get(ctx)?.get(id);
+}
+
 /** Reads a relationship record and derives what we can: peer, contents, keys. */
 export async function openRelationship(ctx: ProtocolContext, dto: RelationshipDto): Promise<Relationship> {
   const view = baseView(ctx, dto);
@@ -375,15 +380,22 @@ export async function changeRelationship(ctx: ProtocolContext, id: string, actio
   }
 }
 
-/** Our relationships: the registry in the datawallet (fed by our requests and by sync events). */
-export async function listRelationships(ctx: ProtocolContext): Promise<Relationship[]> {
-  await ctx.store.refresh();
+/**
+ * Our relationships: the registry in the datawallet (fed by our requests and by sync events).
+ * `refresh: false` uses the registry as this process last read it (the records are still fetched).
+ */
+export async function listRelationships(ctx: ProtocolContext, options: { refresh?: boolean } = {}): Promise<Relationship[]> {
+  if (options.refresh !== false) await ctx.store.refresh();
   const ids = ctx.store.ids('n8n.relationships');
   const views: Relationship[] = [];
   for (let i = 0; i < ids.length; i += 100) {
     for await (const dto of ctx.client.relationships(ids.slice(i, i + 100))) {
       if (dto.from !== ctx.identity.address && dto.to !== ctx.identity.address) continue;
-      views.push(baseView(ctx, dto));
+      // Keys this process already derived for the id (they never change for a relationship) come with
+      // the view, so a send or a received message needs no second read of the record and of our
+      // template (npm run bench: 2 reads fewer per send, 1 fewer per message a trigger poll opens).
+      const keys = cachedRelationshipKeys(ctx, dto.id);
+      views.push(keys ? { ...baseView(ctx, dto), keys } : baseView(ctx, dto));
     }
   }
   return views.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
@@ -402,11 +414,23 @@ export async function getRelationship(ctx: ProtocolContext, id: string): Promise
     `Relationship ${id} does not exist or does not involve this identity`,
     id,
   );
+  // The answer must be about the relationship asked for (found by test/faults/response-fuzzing).
+  if (dto.id !== id) throw new ProtocolError('protocol.relationship.invalid', `The Platform answered the request for relationship ${id} with relationship ${dto.id}`, id);
   return openRelationship(ctx, dto);
 }
 
 /** The relationship to use with a peer: the youngest Active one (Terminated only when allowed). */
 export async function relationshipWith(ctx: ProtocolContext, peer: string, allowTerminated = false): Promise<Relationship> {
+  // The Backbone allows one live relationship per pair of identities: when the registry this process
+  // already read holds one with the peer that the Platform (just now) calls Active, no newer one can
+  // exist, so the datawallet need not be read again for every send (npm run bench: together with the
+  // key cache, a warm send reads once before its POST instead of 4 times, which counts as soon as the
+  // Platform is not on loopback).
+  if (ctx.store.ids('n8n.relationships').length > 0) {
+    const known = (await listRelationships(ctx, { refresh: false })).filter((r) => r.peer === peer && r.status === 'Active');
+    const active = known[known.length - 1];
+    if (active?.keys) return active;
+  }
   const all = (await listRelationships(ctx)).filter((r) => r.peer === peer);
   const usable = all.filter((r) => r.status === 'Active' || (allowTerminated && r.status === 'Terminated'));
   const chosen = usable[usable.length - 1];
@@ -417,5 +441,6 @@ export async function relationshipWith(ctx: ProtocolContext, peer: string, allow
       all.length ? `No active relationship with ${peer} (${states})` : `No relationship with ${peer}: create one from a template first`,
     );
   }
-  return getRelationship(ctx, chosen.id);
+  // The list was just read (fresh status); with cached keys it is all a send needs.
+  return chosen.keys ? chosen : getRelationship(ctx, chosen.id);
 }

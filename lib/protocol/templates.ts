@@ -263,6 +263,8 @@ export async function loadTemplate(ctx: ProtocolContext, referenceText: string, 
     `Template ${reference.id} was not found: it expired, was deleted, is meant for another identity${hash ? ', or the password is wrong' : ''}`,
     reference.id,
   );
+  // As for messages and files: the answer must be about the template asked for (found by test/faults/response-fuzzing).
+  if (dto.id !== reference.id) throw new ProtocolError('protocol.template.invalid', `The Platform answered the request for template ${reference.id} with template ${dto.id}`, reference.id);
   return openTemplate(dto, reference.key, hostnameOf(ctx.baseUrl));
 }
 

@@ -89,6 +89,8 @@ export async function readToken(client: PlatformClient, reference: Reference, pa
     `Token ${reference.id} was not found: it expired, was deleted, is meant for another identity${hash ? ', or the password is wrong' : ''}`,
     reference.id,
   );
+  // The answer must be about the token asked for (found by test/faults/response-fuzzing).
+  if (dto.id !== reference.id) throw new ProtocolError('protocol.token.invalid', `The Platform answered the request for token ${reference.id} with token ${dto.id}`, reference.id);
   if (!dto.content) throw new ProtocolError('protocol.token.invalid', `Token ${reference.id} has no content`, reference.id);
   try {
     const value = JSON.parse(fromUtf8(decrypt(parseCipher(base64UrlToJson(dto.content, 'token content')), reference.key, undefined, 'token content'))) as unknown;

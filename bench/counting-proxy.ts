@@ -1,0 +1,93 @@
+/**
+ * A pass-through HTTP proxy on loopback that counts what one client costs: requests and response
+ * bytes (body bytes as received from the Platform), in total and per route. Streams both ways, so
+ * it adds little latency. Listens on 127.0.0.1 and, when possible, ::1 on the same port, so that
+ * `http://localhost:<port>` works (enmeshed addresses derive from the host name `localhost`).
+ */
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface Counts {
+  requests: number;
+  responseBytes: number;
+  /** Sum of the Platform's X-Response-Duration-ms headers: time spent inside the Platform. */
+  platformMs: number;
+  /** "GET /api/v2/Messages" → requests and bytes; ids in paths are replaced by {id}. */
+  byRoute: Record<string, { requests: number; responseBytes: number }>;
+}
+
+export interface CountingProxy {
+  baseUrl: string;
+  /** Counts since the last reset. */
+  counts(): Counts;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+const route = (method: string, url: string): string => `${method} ${url.split('?')[0].replace(/[A-Z]{3}[A-Za-z0-9]{17}/g, '{id}')}`;
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+export async function startCountingProxy(target: string): Promise<CountingProxy> {
+  const upstream = new URL(target);
+  const host = upstream.hostname === 'localhost' ? '127.0.0.1' : upstream.hostname;
+  const port = Number(upstream.port || 80);
+  let counts: Counts = { requests: 0, responseBytes: 0, platformMs: 0, byRoute: {} };
+
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    const key = route(req.method ?? 'GET', req.url ?? '/');
+    const entry = (counts.byRoute[key] ??= { requests: 0, responseBytes: 0 });
+    counts.requests++;
+    entry.requests++;
+    const out = httpRequest({ host, port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      counts.platformMs += Number(answer.headers['x-response-duration-ms'] ?? 0) || 0;
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.on('data', (chunk: Buffer) => {
+        counts.responseBytes += chunk.length;
+        entry.responseBytes += chunk.length;
+      });
+      answer.pipe(res);
+    });
+    out.on('error', () => {
+      if (!res.headersSent) res.writeHead(502);
+      res.end();
+    });
+    req.pipe(out);
+  };
+
+  const servers: Server[] = [];
+  const main = createServer(handler);
+  await listen(main, 0, '127.0.0.1');
+  servers.push(main);
+  const own = (main.address() as AddressInfo).port;
+  const v6 = createServer(handler);
+  await listen(v6, own, '::1').then(
+    () => servers.push(v6),
+    () => undefined,
+  );
+  return {
+    baseUrl: `http://localhost:${own}`,
+    counts: () => counts,
+    reset: () => {
+      counts = { requests: 0, responseBytes: 0, platformMs: 0, byRoute: {} };
+    },
+    close: () =>
+      Promise.all(
+        servers.map(
+          (s) =>
+            new Promise<void>((resolve) => {
+              s.close(() => resolve());
+              s.closeAllConnections();
+            }),
+        ),
+      ).then(() => undefined),
+  };
+}

@@ -1,0 +1,83 @@
+/**
+ * The local Platform for the end-to-end benchmarks, on loopback.
+ *
+ * In-process when this Node can load better-sqlite3 (the default: Node 20, the version the native
+ * module was built for). Under another Node (the Node 24 run) the native module does not load, so
+ * the Platform runs in a child process on the `node` found on PATH (override: BENCH_PLATFORM_NODE)
+ * and is driven over IPC (`platform-child.ts`); the clients being measured still run in this
+ * process on the Node under test. BENCH_PLATFORM=child forces the child process on any Node.
+ */
+import { fork } from 'node:child_process';
+import * as path from 'node:path';
+import type { PlatformOptions } from '../platform/server';
+
+export interface BenchPlatform {
+  baseUrl: string;
+  /** 'in-process' or 'child process (Node vX)'. */
+  where: string;
+  advanceClock(ms: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+function nativeSqliteLoads(): boolean {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const Database = require('better-sqlite3') as new (file: string) => { close(): void };
+    new Database(':memory:').close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function startBenchPlatform(options: PlatformOptions = {}): Promise<BenchPlatform> {
+  // BENCH_PLATFORM=child runs it in a child process on any Node (to compare with the in-process figures).
+  if (process.env.BENCH_PLATFORM !== 'child' && nativeSqliteLoads()) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { startPlatform } = require('../platform/server') as typeof import('../platform/server');
+    const handle = await startPlatform(options);
+    return {
+      baseUrl: handle.baseUrl,
+      where: 'in-process',
+      advanceClock: async (ms) => handle.advanceClock(ms),
+      close: () => handle.close(),
+    };
+  }
+  const nodeBin = process.env.BENCH_PLATFORM_NODE ?? 'node';
+  const child = fork(path.join(__dirname, 'platform-child.ts'), [JSON.stringify(options)], {
+    execPath: nodeBin,
+    execArgv: ['-r', 'ts-node/register/transpile-only'],
+    cwd: path.join(__dirname, '..'),
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  let seq = 0;
+  const pending = new Map<number, (value: unknown) => void>();
+  const ready = new Promise<{ baseUrl: string; node: string }>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`the Platform child exited (${code})`)));
+    child.on('message', (m: { ready?: { baseUrl: string; node: string }; reply?: number }) => {
+      if (m.ready) resolve(m.ready);
+      if (m.reply !== undefined) {
+        pending.get(m.reply)?.(undefined);
+        pending.delete(m.reply);
+      }
+    });
+  });
+  const { baseUrl, node } = await ready;
+  const call = (op: string, arg?: number): Promise<void> =>
+    new Promise((resolve) => {
+      const id = ++seq;
+      pending.set(id, () => resolve());
+      child.send({ id, op, arg });
+    });
+  return {
+    baseUrl,
+    where: `child process (Node ${node})`,
+    advanceClock: (ms) => call('advanceClock', ms),
+    async close() {
+      child.removeAllListeners('exit');
+      await call('close');
+      child.kill();
+    },
+  };
+}

@@ -1,0 +1,14 @@
+import { acceptRelationship, createTemplate, loadTemplate, requestRelationship, sync, type Participant } from '../../lib/protocol';
+import { inOneDay } from '../helpers/participants';
+
+/** An active relationship between two of our participants (the first offers the template); its id. */
+export async function relate(templator: Participant, requestor: Participant): Promise<string> {
+  const template = await createTemplate(templator, { content: { '@type': 'ArbitraryRelationshipTemplateContent', value: 't' }, expiresAt: inOneDay() });
+  const request = await requestRelationship(requestor, await loadTemplate(requestor, template.truncatedReference), {
+    '@type': 'ArbitraryRelationshipCreationContent',
+    value: 'r',
+  });
+  await sync(templator);
+  await acceptRelationship(templator, request.id);
+  return request.id;
+}
