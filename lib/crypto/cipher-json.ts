@@ -128,9 +128,10 @@ const isRange = (v: unknown): v is StringRange => typeof v === 'object' && v !==
 /**
  * Decrypts the UTF-8 bytes of a CryptoCipher JSON (random-nonce mode) as produced by
  * encryptToCipherJson or by @nmshd/crypto's `serialize()`. Strict like the reference parser:
- * base64url without padding, exactly one of nonce/counter, known algorithm.
+ * base64url without padding, exactly one of nonce/counter, known algorithm. With `inPlace` the
+ * plaintext overwrites the blob (returned as a view of it): for a blob nobody needs afterwards.
  */
-export function decryptCipherJson(blob: Uint8Array, key: SecretKey, what = 'file content'): Buffer {
+export function decryptCipherJson(blob: Uint8Array, key: SecretKey, what = 'file content', options: { inPlace?: boolean } = {}): Buffer {
   const b = asBuffer(blob);
   const fields = scanFlatObject(b, what);
   const cph = fields.get('cph');
@@ -166,7 +167,10 @@ export function decryptCipherJson(blob: Uint8Array, key: SecretKey, what = 'file
   if (!nodeChaChaAvailable) {
     return decrypt({ cph: Buffer.from(b.toString('latin1', cph.start, cph.end), 'base64url'), alg: 3, nnc: nonce }, key, undefined, what);
   }
-  const out = Buffer.allocUnsafe(ctLength);
+  // In place: every 4 characters read become at most 3 bytes written, so the plaintext can be written
+  // over the front of the blob itself without overtaking what is still to be read — one file-sized
+  // buffer less at the peak (the caller gives up the blob).
+  const out = options.inPlace ? b : Buffer.allocUnsafe(ctLength);
   const stream = openStream(key.key, nonce, tag);
   const scratch = Buffer.allocUnsafe(CHUNK);
   let written = 0;
@@ -175,7 +179,7 @@ export function decryptCipherJson(blob: Uint8Array, key: SecretKey, what = 'file
     const end = Math.min(offset + B64_CHUNK, bodyChars);
     const decoded = scratch.write(b.toString('latin1', cph.start + offset, cph.start + end), 0, 'base64url');
     if (decoded !== ((end - offset) / 4) * 3) {
-      out.fill(0);
+      out.fill(0, 0, written);
       throw invalid();
     }
     written += stream.update(scratch.subarray(0, decoded)).copy(out, written);
@@ -184,7 +188,7 @@ export function decryptCipherJson(blob: Uint8Array, key: SecretKey, what = 'file
   try {
     stream.finish(what);
   } catch (error) {
-    out.fill(0);
+    out.fill(0, 0, written);
     throw error;
   }
   return written === out.length ? out : out.subarray(0, written);

@@ -202,7 +202,8 @@ export async function downloadFile(ctx: ProtocolContext, reference: FileReferenc
   }
   let content: Buffer;
   try {
-    content = decryptCipherJson(blob, metadata.contentKey, `file ${id}`);
+    // The blob is ours alone once its hash was checked: decrypt it in place (peak memory).
+    content = decryptCipherJson(blob, metadata.contentKey, `file ${id}`, { inPlace: true });
   } catch (error) {
     throw new ProtocolError('protocol.file.undecryptable', `File ${id} cannot be decrypted: ${(error as Error).message}`, id, error);
   }

@@ -30,6 +30,27 @@ describe('file blob (verbose CryptoCipher JSON bytes)', () => {
     },
   );
 
+  test.each([0, 1, 17, CHUNK - 1, CHUNK + 1, 3 * CHUNK + 5])('in place (length %i): the plaintext overwrites the blob and is right', (length) => {
+    const key = c.generateSecretKey();
+    const plaintext = randomBytes(length);
+    const blob = c.encryptToCipherJson(plaintext, key);
+    const copy = Buffer.from(blob);
+    const out = c.decryptCipherJson(blob, key, 'file', { inPlace: true });
+    expect(out.equals(plaintext)).toBe(true);
+    expect(out.buffer).toBe(blob.buffer); // a view of the blob, no second file-sized buffer
+    expect(c.decryptCipherJson(copy, key).equals(plaintext)).toBe(true);
+  });
+
+  test('in place: a tampered blob yields an error and no plaintext is left in it', () => {
+    const key = c.generateSecretKey();
+    const plaintext = Buffer.alloc(CHUNK * 2 + 7, 0x41);
+    const blob = c.encryptToCipherJson(plaintext, key);
+    const end = blob.lastIndexOf('","alg"');
+    blob[end - 3] = blob[end - 3] === 0x41 ? 0x42 : 0x41; // inside the tag's base64
+    expect(() => c.decryptCipherJson(blob, key, 'file', { inPlace: true })).toThrow(c.CryptoError);
+    expect(blob.includes(Buffer.alloc(64, 0x41))).toBe(false);
+  });
+
   test('accepts any key order and white space, as the reference parser does', () => {
     const key = c.generateSecretKey();
     const plaintext = randomBytes(1000);
