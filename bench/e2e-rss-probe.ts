@@ -10,25 +10,9 @@
  * operation alone. The peak mark is reset through /proc/self/clear_refs (Linux), as rss-probe.ts does.
  */
 import { randomBytes } from 'node:crypto';
-import * as fs from 'node:fs';
+import { peakRss, resetPeak } from './peak-rss';
 import { downloadFile, openParticipant, parseReference, uploadFile, type FileReference } from '../lib/protocol';
 
-function resetPeak(): boolean {
-  try {
-    fs.writeFileSync('/proc/self/clear_refs', '5');
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function peakRss(reset: boolean): number {
-  if (reset) {
-    const match = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
-    if (match) return Number(match[1]) * 1024;
-  }
-  return process.resourceUsage().maxRSS * 1024;
-}
 
 async function main(): Promise<void> {
   const [mode, sizeText, credentialText, referenceText] = process.argv.slice(2);

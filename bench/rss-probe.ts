@@ -5,24 +5,8 @@
  * alone; elsewhere the lifetime maxRSS is used, which can only overstate the growth.
  */
 import { randomBytes } from 'node:crypto';
-import * as fs from 'node:fs';
+import { peakRss, resetPeak } from './peak-rss';
 
-function resetPeak(): boolean {
-  try {
-    fs.writeFileSync('/proc/self/clear_refs', '5');
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function peakRss(reset: boolean): number {
-  if (reset) {
-    const match = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
-    if (match) return Number(match[1]) * 1024;
-  }
-  return process.resourceUsage().maxRSS * 1024;
-}
 import { cryptoReady, decryptCipherJson, encryptToCipherJson, generateSecretKey } from '../lib/crypto';
 
 async function main(): Promise<void> {
