@@ -4,8 +4,8 @@
  * it adds little latency. Listens on 127.0.0.1 and, when possible, ::1 on the same port, so that
  * `http://localhost:<port>` works (enmeshed addresses derive from the host name `localhost`).
  */
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { serveLoopback } from '../test/helpers/loopback-server';
 
 export interface Counts {
   requests: number;
@@ -25,16 +25,6 @@ export interface CountingProxy {
 }
 
 const route = (method: string, url: string): string => `${method} ${url.split('?')[0].replace(/[A-Z]{3}[A-Za-z0-9]{17}/g, '{id}')}`;
-
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-}
 
 export async function startCountingProxy(target: string): Promise<CountingProxy> {
   const upstream = new URL(target);
@@ -63,31 +53,13 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
     req.pipe(out);
   };
 
-  const servers: Server[] = [];
-  const main = createServer(handler);
-  await listen(main, 0, '127.0.0.1');
-  servers.push(main);
-  const own = (main.address() as AddressInfo).port;
-  const v6 = createServer(handler);
-  await listen(v6, own, '::1').then(
-    () => servers.push(v6),
-    () => undefined,
-  );
+  const served = await serveLoopback(handler);
   return {
-    baseUrl: `http://localhost:${own}`,
+    baseUrl: served.baseUrl,
     counts: () => counts,
     reset: () => {
       counts = { requests: 0, responseBytes: 0, platformMs: 0, byRoute: {} };
     },
-    close: () =>
-      Promise.all(
-        servers.map(
-          (s) =>
-            new Promise<void>((resolve) => {
-              s.close(() => resolve());
-              s.closeAllConnections();
-            }),
-        ),
-      ).then(() => undefined),
+    close: served.close,
   };
 }

@@ -1,5 +1,5 @@
-import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { serveLoopback } from '../helpers/loopback-server';
 
 /**
  * A fault-injecting HTTP proxy on loopback between one of our clients and the local Platform. For
@@ -61,16 +61,6 @@ function readAll(stream: IncomingMessage): Promise<Buffer> {
     stream.on('data', (c: Buffer) => chunks.push(c));
     stream.on('end', () => resolve(Buffer.concat(chunks)));
     stream.on('error', reject);
-  });
-}
-
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
   });
 }
 
@@ -174,32 +164,14 @@ export async function startFaultProxy(target: string, initial?: Decide): Promise
       if (!res.headersSent && !res.destroyed) res.writeHead(500).end();
     });
   };
-  const servers: Server[] = [];
-  const main = createServer(handler);
-  await listen(main, 0, '127.0.0.1');
-  servers.push(main);
-  const own = (main.address() as AddressInfo).port;
-  const v6 = createServer(handler);
-  await listen(v6, own, '::1').then(
-    () => servers.push(v6),
-    () => undefined,
-  );
+  const served = await serveLoopback(handler);
   return {
-    baseUrl: `http://localhost:${own}`,
+    baseUrl: served.baseUrl,
     log,
     injected,
     setDecide: (d) => {
       decide = d;
     },
-    close: () =>
-      Promise.all(
-        servers.map(
-          (s) =>
-            new Promise<void>((resolve) => {
-              s.close(() => resolve());
-              s.closeAllConnections();
-            }),
-        ),
-      ).then(() => undefined),
+    close: served.close,
   };
 }

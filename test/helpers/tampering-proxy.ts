@@ -1,5 +1,5 @@
-import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { serveLoopback } from './loopback-server';
 
 /**
  * A real HTTP proxy on loopback that stands between one of our clients and the local Platform and
@@ -88,17 +88,6 @@ function strip(headers: IncomingHttpHeaders): IncomingHttpHeaders {
   return out;
 }
 
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (e: Error) => reject(e);
-    server.once('error', onError);
-    server.listen(port, host, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
-}
-
 /** Starts a proxy in front of `target` (e.g. the local Platform's baseUrl). */
 export async function startTamperingProxy(target: string): Promise<TamperingProxy> {
   const upstream = new URL(target);
@@ -162,16 +151,7 @@ export async function startTamperingProxy(target: string): Promise<TamperingProx
       res.end();
     });
   };
-  const servers: Server[] = [];
-  const main = createServer(handler);
-  await listen(main, 0, '127.0.0.1');
-  servers.push(main);
-  const port = (main.address() as AddressInfo).port;
-  const v6 = createServer(handler);
-  await listen(v6, port, '::1').then(
-    () => servers.push(v6),
-    () => undefined,
-  );
+  const served = await serveLoopback(handler);
 
   const add = (method: string, path: RegExp, fn: Rewrite, options: RewriteOptions = {}): (() => void) => {
     const rule: Rule = { method: method.toUpperCase(), path, fn, status: options.status ?? 200, remaining: options.times ?? Infinity };
@@ -183,8 +163,8 @@ export async function startTamperingProxy(target: string): Promise<TamperingProx
   };
 
   return {
-    baseUrl: `http://localhost:${port}`,
-    port,
+    baseUrl: served.baseUrl,
+    port: served.port,
     log,
     rewrite: add,
     rewriteJson(method, path, fn, options) {
@@ -202,15 +182,6 @@ export async function startTamperingProxy(target: string): Promise<TamperingProx
     clear() {
       rules = [];
     },
-    close: () =>
-      Promise.all(
-        servers.map(
-          (s) =>
-            new Promise<void>((resolve) => {
-              s.close(() => resolve());
-              s.closeAllConnections();
-            }),
-        ),
-      ).then(() => undefined),
+    close: served.close,
   };
 }
