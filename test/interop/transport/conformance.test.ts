@@ -18,13 +18,10 @@ import {
   ArbitraryRelationshipCreationContent,
   ArbitraryRelationshipTemplateContent,
   checkBackboneCompatibility,
-  clearTranscript,
   closeAll,
   createTransportAccount,
-  formatTranscript,
   Mail,
   RelationshipStatus,
-  transcript,
   type File,
   type Message,
   type Relationship,
@@ -32,6 +29,7 @@ import {
   type SharedToken,
   type TransportAccount,
   type TransportAccountOptions,
+  step,
 } from './harness';
 
 const externalBaseUrl = process.env.TRANSPORT_INTEROP_BASE_URL;
@@ -49,30 +47,6 @@ let fileFromA: File;
 const NOT_FOUND = { code: 'error.platform.recordNotFound', status: 404 };
 const NOT_FOR_YOU = { code: 'error.transport.general.notIntendedForYou' };
 const ADDRESS = /^did:e:((?:[a-z0-9-]+\.)*[a-z]{2,}):dids:[0-9a-f]{22}$/;
-
-/**
- * A test step: fails with transport's recent HTTP transcript attached, and if transport logged an error other
- * than the `expectedErrors` (each of which must then have been logged).
- */
-function step(name: string, fn: () => Promise<void>, options: { timeoutMs?: number; expectedErrors?: RegExp[] } = {}): void {
-  const expectedErrors = options.expectedErrors ?? [];
-  test(
-    name,
-    async () => {
-      clearTranscript();
-      try {
-        await fn();
-      } catch (e) {
-        if (e instanceof Error) e.message += `\n\n--- transport HTTP transcript (last 25 entries) ---\n${formatTranscript(25)}`;
-        throw e;
-      }
-      const errors = transcript((entry) => entry.level === 'error' || entry.level === 'fatal').map((e) => `${e.logger}: ${e.text}`);
-      for (const expected of expectedErrors) expect(errors.some((e) => expected.test(e))).toBe(true);
-      expect(errors.filter((e) => !expectedErrors.some((expected) => expected.test(e)))).toEqual([]);
-    },
-    options.timeoutMs,
-  );
-}
 
 const bytes = (n: number): Buffer => randomBytes(n);
 const idsOf = (items: { id: { toString(): string } }[]): string[] => items.map((i) => i.id.toString());

@@ -589,3 +589,27 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 export { sleep };
+
+/**
+ * A test step: fails with transport's recent HTTP transcript attached, and if transport logged an error other
+ * than the `expectedErrors` (each of which must then have been logged).
+ */
+export function step(name: string, fn: () => Promise<void>, options: { timeoutMs?: number; expectedErrors?: RegExp[] } = {}): void {
+  const expectedErrors = options.expectedErrors ?? [];
+  test(
+    name,
+    async () => {
+      clearTranscript();
+      try {
+        await fn();
+      } catch (e) {
+        if (e instanceof Error) e.message += `\n\n--- transport HTTP transcript (last 25 entries) ---\n${formatTranscript(25)}`;
+        throw e;
+      }
+      const errors = transcript((entry) => entry.level === 'error' || entry.level === 'fatal').map((e) => `${e.logger}: ${e.text}`);
+      for (const expected of expectedErrors) expect(errors.some((e) => expected.test(e))).toBe(true);
+      expect(errors.filter((e) => !expectedErrors.some((expected) => expected.test(e)))).toEqual([]);
+    },
+    options.timeoutMs,
+  );
+}

@@ -55,17 +55,15 @@ import {
   ArbitraryMessageContent,
   ArbitraryRelationshipCreationContent,
   ArbitraryRelationshipTemplateContent,
-  clearTranscript,
   closeAll,
   createTransportAccount,
-  formatTranscript,
   Mail,
   RelationshipStatus,
-  transcript,
   type Message,
   type Relationship,
   type TransportAccount,
   type TransportAccountOptions,
+  step,
 } from './harness';
 
 let platform: PlatformHandle;
@@ -85,27 +83,6 @@ const highestOurCounter = new Map<string, number>();
 
 const MiB = 1024 * 1024;
 const NON_LATIN_NAME = 'Prüfbericht_检验.txt';
-
-/**
- * A test step: fails with transport's recent HTTP transcript attached, and when transport logged an error.
- */
-function step(name: string, fn: () => Promise<void>, timeoutMs?: number): void {
-  test(
-    name,
-    async () => {
-      clearTranscript();
-      try {
-        await fn();
-      } catch (e) {
-        if (e instanceof Error) e.message += `\n\n--- transport HTTP transcript (last 25 entries) ---\n${formatTranscript(25)}`;
-        throw e;
-      }
-      const errors = transcript((entry) => entry.level === 'error' || entry.level === 'fatal').map((e) => `${e.logger}: ${e.text}`);
-      expect(errors).toEqual([]);
-    },
-    timeoutMs,
-  );
-}
 
 /** The `cnt` of an encryptedKey as the Platform stores it (base64url of the cipher JSON). */
 function counterOf(encryptedKey: string): unknown {
