@@ -36,6 +36,31 @@ export function requireId(ctx: IExecuteFunctions, name: string, i: number, prefi
   return value;
 }
 
+/**
+ * A JSON parameter as a value: n8n hands it over parsed or as text depending on how it was filled.
+ * Invalid JSON — or, with `requireObject`, anything but an object — is a clear error showing `example`.
+ */
+export function jsonParameter(ctx: IExecuteFunctions, name: string, i: number, example: string, requireObject = true): unknown {
+  const raw = ctx.getNodeParameter(name, i) as unknown;
+  let value: unknown = raw;
+  let valid = true;
+  if (typeof raw === 'string') {
+    try {
+      value = JSON.parse(raw) as unknown;
+    } catch {
+      valid = false;
+    }
+  }
+  if (valid && requireObject) valid = !!value && typeof value === 'object' && !Array.isArray(value);
+  if (!valid) {
+    throw new NodeOperationError(ctx.getNode(), requireObject ? 'Content (JSON) must be a JSON object' : 'Content (JSON) is not valid JSON', {
+      itemIndex: i,
+      description: `e.g. ${example}`,
+    });
+  }
+  return value;
+}
+
 export function addressList(value: string): string[] {
   return value
     .split(/[,;\s]+/)

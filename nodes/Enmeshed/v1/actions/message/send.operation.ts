@@ -1,10 +1,9 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
-import { NodeOperationError } from 'n8n-workflow';
 import { buildMail, relationshipWith, sendMessage, toMessageContent, uploadFile, type BodyFormat, type FileReference, type MessageContent, type Participant } from '../../../../../lib/protocol';
 import { binaryExists, binaryPropertyNames, missingBinaryError, readBinary } from '../../../shared/binary';
 import { messageToJson, simplifyMessage } from '../../../shared/output';
 import { peerLocator, simplifyField } from '../../helpers/fields';
-import { addressList, daysFromNow, item, locatorValue, updateDisplayOptions } from '../../helpers/utils';
+import { addressList, daysFromNow, item, jsonParameter, locatorValue, updateDisplayOptions } from '../../helpers/utils';
 
 const properties: INodeProperties[] = [
   peerLocator('to', 'To', 'The recipient: a peer you have an active relationship with'),
@@ -134,16 +133,8 @@ export async function execute(this: IExecuteFunctions, i: number, participant: P
       bodyFormat: (options.bodyFormat as BodyFormat | undefined) ?? 'PlainText',
     });
   } else {
-    const raw = this.getNodeParameter('jsonContent', i) as unknown;
-    let value = raw;
-    if (typeof raw === 'string') {
-      try {
-        value = JSON.parse(raw);
-      } catch {
-        throw new NodeOperationError(this.getNode(), 'Content (JSON) is not valid JSON', { itemIndex: i, description: 'Enter a JSON object, e.g. {"@type":"ArbitraryMessageContent","value":{}}' });
-      }
-    }
-    content = toMessageContent(value);
+    // Any JSON: a value without an @type is sent as ArbitraryMessageContent.
+    content = toMessageContent(jsonParameter(this, 'jsonContent', i, '{"@type":"ArbitraryMessageContent","value":{}}', false));
   }
 
   // Nothing is uploaded before everything else is known to be fine (content, every binary property,

@@ -3,7 +3,7 @@ import { NodeOperationError } from 'n8n-workflow';
 import { buildAcceptResponse } from '../../../../../lib/protocol/app-content';
 import { loadTemplate, requestRelationship, type Participant } from '../../../../../lib/protocol';
 import { relationshipToJson } from '../../../shared/output';
-import { item, updateDisplayOptions } from '../../helpers/utils';
+import { item, jsonParameter, updateDisplayOptions } from '../../helpers/utils';
 import { passwordField, referenceField } from '../relationshipTemplate/load.operation';
 
 const properties: INodeProperties[] = [
@@ -58,19 +58,7 @@ export async function execute(this: IExecuteFunctions, i: number, participant: P
     }
     content = answer.content as unknown as Record<string, unknown>;
   } else {
-    const raw = this.getNodeParameter('jsonContent', i) as unknown;
-    let value: unknown = raw;
-    if (typeof raw === 'string') {
-      try {
-        value = JSON.parse(raw);
-      } catch {
-        value = undefined;
-      }
-    }
-    if (!value || typeof value !== 'object' || Array.isArray(value)) {
-      throw new NodeOperationError(this.getNode(), 'Content (JSON) must be a JSON object', { itemIndex: i, description: 'e.g. {"@type":"ArbitraryRelationshipCreationContent","value":{}}' });
-    }
-    content = value as Record<string, unknown>;
+    content = jsonParameter(this, 'jsonContent', i, '{"@type":"ArbitraryRelationshipCreationContent","value":{}}') as Record<string, unknown>;
   }
   return [item(relationshipToJson(await requestRelationship(participant, template, content)), i)];
 }

@@ -3,7 +3,7 @@ import { NodeOperationError } from 'n8n-workflow';
 import { buildRelationshipTemplateContent, validateTemplateContent } from '../../../../../lib/protocol/app-content';
 import { createTemplate, createTemplateToken, type Participant } from '../../../../../lib/protocol';
 import { qrPng } from '../../../shared/qr-png';
-import { daysFromNow, item, updateDisplayOptions } from '../../helpers/utils';
+import { daysFromNow, item, jsonParameter, updateDisplayOptions } from '../../helpers/utils';
 
 const properties: INodeProperties[] = [
   {
@@ -86,17 +86,6 @@ const properties: INodeProperties[] = [
 
 export const description = updateDisplayOptions({ show: { resource: ['relationshipTemplate'], operation: ['create'] } }, properties);
 
-function jsonParameter(ctx: IExecuteFunctions, name: string, i: number): Record<string, unknown> {
-  const raw = ctx.getNodeParameter(name, i) as unknown;
-  try {
-    const value = typeof raw === 'string' ? (JSON.parse(raw) as unknown) : raw;
-    if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
-  } catch {
-    // handled below
-  }
-  throw new NodeOperationError(ctx.getNode(), 'Content (JSON) must be a JSON object', { itemIndex: i });
-}
-
 export async function execute(this: IExecuteFunctions, i: number, participant: Participant): Promise<INodeExecutionData[]> {
   const options = this.getNodeParameter('options', i, {}) as IDataObject;
   const expiresAt = daysFromNow(Number(options.expiryDays ?? 7));
@@ -113,7 +102,7 @@ export async function execute(this: IExecuteFunctions, i: number, participant: P
       expiresAt,
     }) as unknown as Record<string, unknown>;
   } else {
-    content = jsonParameter(this, 'jsonContent', i);
+    content = jsonParameter(this, 'jsonContent', i, '{"@type":"ArbitraryRelationshipTemplateContent","value":{}}') as Record<string, unknown>;
     const problems = validateTemplateContent(content, { ownerAddress: participant.address });
     if (problems.length) {
       throw new NodeOperationError(this.getNode(), 'The template content is not valid', { itemIndex: i, description: problems.join(' • ') });
