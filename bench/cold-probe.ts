@@ -6,7 +6,7 @@
  *
  *   cold-probe.ts <credential JSON> <peer address> <warm runs>
  */
-import type { RequestEvent } from '../lib/platform';
+import type { RequestEvent } from '../lib/backbone';
 
 const now = (): number => Number(process.hrtime.bigint()) / 1e6;
 

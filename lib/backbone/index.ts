@@ -1,4 +1,4 @@
-/** lib/platform: the Backbone Consumer API v2 client. No n8n imports, no crypto. */
+/** lib/backbone: the Backbone Consumer API v2 client. No n8n imports, no crypto. */
 export * from './errors';
 export * from './http';
 export * from './auth';

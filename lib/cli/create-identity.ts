@@ -1,5 +1,5 @@
 import { createIdentity } from '../protocol/onboarding';
-import { PlatformError } from '../platform';
+import { PlatformError } from '../backbone';
 import { parseArgs } from './args';
 
 export const createIdentityUsage = `Usage: n8n-nodes-enmeshed create-identity --platform URL --client-id ID --client-secret SECRET

@@ -1,4 +1,4 @@
-import type { PlatformClient } from '../platform';
+import type { PlatformClient } from '../backbone';
 import type { CounterReservations } from '../state/counters';
 import type { DatawalletStore } from '../state/datawallet';
 import type { Identity } from './identity';

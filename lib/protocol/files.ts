@@ -19,7 +19,7 @@ import {
   utf8,
   type SecretKey,
 } from '../crypto';
-import type { FileMetadataDto } from '../platform';
+import type { FileMetadataDto } from '../backbone';
 import type { ProtocolContext } from './context';
 import { ProtocolError, isProtocolError, orNotFound } from './errors';
 import { referenceToUrl, truncateReference } from './references';

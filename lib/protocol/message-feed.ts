@@ -1,4 +1,4 @@
-import type { MessageDto } from '../platform';
+import type { MessageDto } from '../backbone';
 import type { ProtocolContext } from './context';
 
 /**

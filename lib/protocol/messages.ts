@@ -18,7 +18,7 @@ import {
   verify,
   type SecretKey,
 } from '../crypto';
-import type { MessageDto } from '../platform';
+import type { MessageDto } from '../backbone';
 import type { ProtocolContext } from './context';
 import { isMail, type MessageContent } from './content';
 import { ProtocolError, isProtocolError, orNotFound } from './errors';

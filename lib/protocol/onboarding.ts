@@ -1,5 +1,5 @@
 import { cryptoReady, deriveAddress, hostnameOf, sign, signatureToJson, signaturePublicKeyToJson, toBase64, utf8 } from '../crypto';
-import { PlatformClient, PlatformError, type HttpOptions } from '../platform';
+import { PlatformClient, PlatformError, type HttpOptions } from '../backbone';
 import {
   IDENTITY_SIGNATURE_LABEL,
   challengeText,

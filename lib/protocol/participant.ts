@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { cryptoReady } from '../crypto';
-import { PlatformClient, type HttpOptions } from '../platform';
+import { PlatformClient, type HttpOptions } from '../backbone';
 import { CounterReservations } from '../state/counters';
 import { DatawalletStore } from '../state/datawallet';
 import type { ProtocolContext } from './context';

@@ -32,7 +32,7 @@ import {
   type SignatureKeypair,
   type SignaturePublicKey,
 } from '../crypto';
-import { PlatformCodes, isPlatformError, type RelationshipDto, type RelationshipStatus } from '../platform';
+import { PlatformCodes, isPlatformError, type RelationshipDto, type RelationshipStatus } from '../backbone';
 import type { ProtocolContext } from './context';
 import { ProtocolError, isProtocolError, orNotFound } from './errors';
 import { cryptoJson, transportStringify } from './serialize';

@@ -1,4 +1,4 @@
-import { PlatformCodes, isPlatformError, type ExternalEventDto } from '../platform';
+import { PlatformCodes, isPlatformError, type ExternalEventDto } from '../backbone';
 import type { Change } from '../state/datawallet';
 import type { ProtocolContext } from './context';
 

@@ -26,7 +26,7 @@ import {
   type ExchangePublicKey,
   type SecretKey,
 } from '../crypto';
-import type { TemplateDto } from '../platform';
+import type { TemplateDto } from '../backbone';
 import type { ProtocolContext } from './context';
 import { ProtocolError, isProtocolError, orNotFound } from './errors';
 import { parseReference, referenceToUrl, truncateReference, type Reference } from './references';

@@ -13,7 +13,7 @@ import {
   utf8,
   type SecretKey,
 } from '../crypto';
-import type { PlatformClient } from '../platform';
+import type { PlatformClient } from '../backbone';
 import type { ProtocolContext } from './context';
 import { ProtocolError, orNotFound } from './errors';
 import type { PasswordProtection, Reference } from './references';

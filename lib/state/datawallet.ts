@@ -1,5 +1,5 @@
 import { cipherToJson, decrypt, encrypt, fromUtf8, parseCipher, toBase64, utf8, type SecretKey } from '../crypto';
-import { PlatformCodes, PlatformError, isPlatformError, type DatawalletModificationInput, type PlatformClient } from '../platform';
+import { PlatformCodes, PlatformError, isPlatformError, type DatawalletModificationInput, type PlatformClient } from '../backbone';
 
 /**
  * The identity's durable state, kept in the Backbone datawallet — the one store that every n8n

@@ -1,4 +1,4 @@
-import type { MessageDto } from '../../lib/platform';
+import type { MessageDto } from '../../lib/backbone';
 import {
   FEED_LOOK_BACK_MS,
   ProtocolError,

@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { startPlatform, type PlatformHandle } from '../../platform/server';
 import { runCreateIdentity } from '../../lib/cli/create-identity';
 import { parseIdentityRecord, IdentityRecordError, serializeIdentityRecord } from '../../lib/protocol/identity';
-import { PlatformClient } from '../../lib/platform';
+import { PlatformClient } from '../../lib/backbone';
 import { cryptoReady } from '../../lib/crypto';
 
 let platform: PlatformHandle;

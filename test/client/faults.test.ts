@@ -1,9 +1,9 @@
 /**
- * lib/platform under faults the local Platform cannot produce on demand, served by a scripted real
+ * lib/backbone under faults the local Platform cannot produce on demand, served by a scripted real
  * HTTP server: quota back-off, retries that must or must not happen, timeouts, malformed answers.
  */
 import { createServer } from 'node:net';
-import { HttpClient, PlatformClient, PlatformError, type RequestEvent } from '../../lib/platform';
+import { HttpClient, PlatformClient, PlatformError, type RequestEvent } from '../../lib/backbone';
 import { drop, hang, json, raw, scriptedServer, type ScriptedServer } from '../helpers/scripted-server';
 
 let server: ScriptedServer | undefined;

@@ -1,10 +1,10 @@
 /**
- * lib/platform against the local Platform over real HTTP: every call the package makes, paging,
+ * lib/backbone against the local Platform over real HTTP: every call the package makes, paging,
  * error mapping, token expiry and re-login.
  */
 import { randomBytes } from 'node:crypto';
 import { startPlatform, type PlatformHandle } from '../../platform/server';
-import { PlatformClient, PlatformError, isPlatformError } from '../../lib/platform';
+import { PlatformClient, PlatformError, isPlatformError } from '../../lib/backbone';
 import { createIdentity, type OnboardingResult } from '../../lib/protocol/onboarding';
 import { cryptoReady, toBase64Url } from '../../lib/crypto';
 

@@ -5,7 +5,7 @@
  * PlatformError — never partial content.
  */
 import { randomBytes } from 'node:crypto';
-import { isPlatformError } from '../../lib/platform';
+import { isPlatformError } from '../../lib/backbone';
 import { downloadFile, openParticipant, uploadFile, type FileReference, type Participant } from '../../lib/protocol';
 import { startPlatform, type PlatformHandle } from '../../platform/server';
 import { inOneDay, newParticipant } from '../helpers/participants';
@@ -44,7 +44,7 @@ test.each([
   ['answered 503', { kind: 'status', status: 503 } as Fault, 3],
   ['answered 429 quotaExhausted, free again in 200 ms', { kind: 'quota', untilMs: 200 } as Fault, 3],
   ['dropped', { kind: 'drop' } as Fault, 3],
-  // Transfers have their own timeout (2 min, lib/platform/client.ts), not the 1.5 s of other calls.
+  // Transfers have their own timeout (2 min, lib/backbone/client.ts), not the 1.5 s of other calls.
   ['held back 1.5 s (within the transfer timeout)', { kind: 'delay', ms: 1_500 } as Fault, 1],
 ])('blob %s: the whole file arrives and verifies', async (_name, fault, requests) => {
   blobFaults(Math.min(2, requests), fault); // twice (then the third attempt passes); a delay once

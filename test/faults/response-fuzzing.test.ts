@@ -18,7 +18,7 @@
  * not read (modifiedAt, ownershipIsLocked, the @type of a cipher…) or of nullable ones may pass.
  */
 import { CryptoError } from '../../lib/crypto';
-import { PlatformError } from '../../lib/platform';
+import { PlatformError } from '../../lib/backbone';
 import {
   ProtocolError,
   buildMail,

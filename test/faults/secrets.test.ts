@@ -26,7 +26,7 @@
 import { inspect } from 'node:util';
 import type { INode } from 'n8n-workflow';
 import { parseCipher, toBase64Url, type SecretKey } from '../../lib/crypto';
-import type { RequestEvent } from '../../lib/platform';
+import type { RequestEvent } from '../../lib/backbone';
 import {
   acceptRelationship,
   buildMail,

@@ -10,7 +10,7 @@
  *   - where a retry is safe it still happens: 429 quotaExhausted (the Backbone checks quotas before
  *     anything else) and a connection dropped before anything was forwarded (a read: retried).
  */
-import { isPlatformError, type PlatformError } from '../../lib/platform';
+import { isPlatformError, type PlatformError } from '../../lib/backbone';
 import { buildMail, getMessage, openParticipant, sendMessage, uploadFile, type Participant } from '../../lib/protocol';
 import { startPlatform, type PlatformHandle } from '../../platform/server';
 import { inOneDay, newParticipant } from '../helpers/participants';

@@ -12,7 +12,7 @@
  * line `go` on stdin.
  */
 import { openParticipant, isProtocolError, sendMessage, type ParticipantCredential } from '../../lib/protocol';
-import { PlatformCodes, isPlatformError } from '../../lib/platform';
+import { PlatformCodes, isPlatformError } from '../../lib/backbone';
 
 export interface SenderWorkerConfig {
   credential: ParticipantCredential;

@@ -16,7 +16,7 @@ import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { startPlatform, type PlatformHandle } from '../../platform/server';
 import { base64UrlToJson, parseCipher } from '../../lib/crypto';
-import type { MessageDto } from '../../lib/platform';
+import type { MessageDto } from '../../lib/backbone';
 import {
   acceptRelationship,
   changeRelationship,

@@ -1,7 +1,7 @@
 import type { INode, JsonObject } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 import { CryptoError } from '../../../lib/crypto';
-import { PlatformError } from '../../../lib/platform';
+import { PlatformError } from '../../../lib/backbone';
 import { ProtocolError } from '../../../lib/protocol';
 import { AppContentError } from '../../../lib/protocol/app-content';
 

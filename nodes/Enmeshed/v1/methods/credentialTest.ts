@@ -1,5 +1,5 @@
 import type { ICredentialsDecrypted, ICredentialTestFunctions, INodeCredentialTestResult } from 'n8n-workflow';
-import { PlatformError } from '../../../../lib/platform';
+import { PlatformError } from '../../../../lib/backbone';
 import { openFromCredentials } from '../../shared/session';
 
 /**
