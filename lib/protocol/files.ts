@@ -24,7 +24,7 @@ import type { ProtocolContext } from './context';
 import { ProtocolError, isProtocolError, orNotFound } from './errors';
 import { referenceToUrl, truncateReference } from './references';
 import { cryptoJson, transportStringify } from './serialize';
-import type { FileReference } from './wrappers';
+import type { FileReference } from './identity-info';
 
 /**
  * Files: encrypted and hashed here, stored by the Platform as an opaque blob (the UTF-8 text of the

@@ -20,11 +20,11 @@ import {
 } from '../crypto';
 import type { MessageDto } from '../backbone';
 import type { ProtocolContext } from './context';
-import { isMail, type MessageContent } from './content';
+import { isMail, type MessageContent } from './mail';
 import { ProtocolError, isProtocolError, orNotFound } from './errors';
-import { cachedRelationshipKeys, listRelationships, openRelationship, relationshipWith, type Relationship } from './relationships';
+import { cachedRelationshipKeys, listRelationships, openRelationship, relationshipWith, type Relationship } from './relationships/open';
 import { transportStringify } from './serialize';
-import { fileReferenceJson, parseFileReferenceJson, parseJsonText, type FileReference } from './wrappers';
+import { fileReferenceJson, parseFileReferenceJson, parseJsonText, type FileReference } from './identity-info';
 
 /**
  * Messages. Sending: a fresh message key K_m (derived from the body nonce, so we can re-read what we

@@ -32,7 +32,7 @@ import { ProtocolError, isProtocolError, orNotFound } from './errors';
 import { parseReference, referenceToUrl, truncateReference, type Reference } from './references';
 import { cryptoJson, transportStringify } from './serialize';
 import { createToken, passwordHashFor, passwordSetup, readToken, type PasswordInput } from './tokens';
-import { identityJson, parseIdentityInfo, parseJsonText, type IdentityInfo } from './wrappers';
+import { identityJson, parseIdentityInfo, parseJsonText, type IdentityInfo } from './identity-info';
 
 /**
  * Relationship templates: the templator's signed, encrypted offer a peer answers with a
@@ -46,7 +46,7 @@ export interface TemplatePublicKey {
 }
 
 export interface CreateTemplateInput {
-  /** The template content (e.g. a RelationshipTemplateContent built by app-content.ts). Must have an @type. */
+  /** The template content (e.g. a RelationshipTemplateContent built by lib/protocol/app). Must have an @type. */
   content: Record<string, unknown>;
   expiresAt: string;
   maxNumberOfAllocations?: number;

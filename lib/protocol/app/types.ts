@@ -1,4 +1,4 @@
-import { isValidAddress, randomBytes, sha256 } from '../crypto';
+import { isValidAddress, randomBytes, sha256 } from '../../crypto';
 
 /**
  * Plain-JSON contents for talking to the enmeshed App: the RelationshipTemplateContent an

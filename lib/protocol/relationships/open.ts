@@ -31,13 +31,13 @@ import {
   type SecretKey,
   type SignatureKeypair,
   type SignaturePublicKey,
-} from '../crypto';
-import { PlatformCodes, isPlatformError, type RelationshipDto, type RelationshipStatus } from '../backbone';
-import type { ProtocolContext } from './context';
-import { ProtocolError, isProtocolError, orNotFound } from './errors';
-import { cryptoJson, transportStringify } from './serialize';
-import { readOwnTemplate, type LoadedTemplate } from './templates';
-import { identityJson, parseIdentityInfo, parseJsonText, type IdentityInfo } from './wrappers';
+} from '../../crypto';
+import { PlatformCodes, isPlatformError, type RelationshipDto, type RelationshipStatus } from '../../backbone';
+import type { ProtocolContext } from '../context';
+import { ProtocolError, isProtocolError, orNotFound } from '../errors';
+import { cryptoJson, transportStringify } from '../serialize';
+import { readOwnTemplate, type LoadedTemplate } from '../templates';
+import { identityJson, parseIdentityInfo, parseJsonText, type IdentityInfo } from '../identity-info';
 
 /**
  * Relationships, both roles, exactly as @nmshd/transport derives them:

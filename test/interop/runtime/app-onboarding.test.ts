@@ -49,7 +49,7 @@ import {
   buildRelationshipTemplateContent,
   parseRelationshipCreationContent,
   type RelationshipTemplateContentJson,
-} from '../../../lib/protocol/app-content';
+} from '../../../lib/protocol/app/types';
 import { inOneDay, newParticipant } from '../../helpers/participants';
 import { AppRuntime } from './app-runtime';
 
