@@ -1,9 +1,9 @@
 import type { IDataObject, INodeExecutionData, INodeType, INodeTypeDescription, IPollFunctions } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
-import { attachmentsToBinary } from '../Enmeshed/shared/binary';
-import { toNodeError } from '../Enmeshed/shared/errors';
-import { messageToJson, relationshipToJson, simplifyMessage } from '../Enmeshed/shared/output';
-import { participantFor } from '../Enmeshed/shared/session';
+import { attachmentsToBinary } from '../shared/binary';
+import { toNodeError } from '../shared/errors';
+import { messageToJson, relationshipToJson, simplifyMessage } from '../shared/output';
+import { participantFor } from '../shared/session';
 import { missingParts, poll, sample, seed, type PollOptions, type TriggerEvent, type TriggerEventName, type TriggerState } from './poller';
 
 /**

@@ -1,6 +1,6 @@
 import type { IBinaryData, IExecuteFunctions, IPollFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
-import { downloadFile, type FileReference, type Participant } from '../../../lib/protocol';
+import { downloadFile, type FileReference, type Participant } from '../../lib/protocol';
 
 /** Binary data in and out, only through n8n's helpers (works in every binary storage mode). */
 

@@ -1,6 +1,6 @@
 import type { IDataObject } from 'n8n-workflow';
-import { toBase64Url } from '../../../lib/crypto';
-import { isMail, type LoadedTemplate, type Message, type Relationship, type StoredFile } from '../../../lib/protocol';
+import { toBase64Url } from '../../lib/crypto';
+import { isMail, type LoadedTemplate, type Message, type Relationship, type StoredFile } from '../../lib/protocol';
 
 /**
  * Output items shaped like the enmeshed Connector's DTOs (ids, addresses, ISO dates, decrypted

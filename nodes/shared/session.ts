@@ -1,7 +1,7 @@
 import type { ICredentialDataDecryptedObject, IExecuteFunctions, ILoadOptionsFunctions, IPollFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
-import { cryptoReady } from '../../../lib/crypto';
-import { IdentityRecordError, openParticipant, parseIdentityRecord, type Participant } from '../../../lib/protocol';
+import { cryptoReady } from '../../lib/crypto';
+import { IdentityRecordError, openParticipant, parseIdentityRecord, type Participant } from '../../lib/protocol';
 
 /**
  * The participant for the node's credential. lib/protocol shares one per credential within the

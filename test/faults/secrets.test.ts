@@ -9,7 +9,7 @@
  * message body and file blob, a refused login, a lost send answer, a damaged identity record); of
  * each error we keep its message, stack, `util.inspect` (what a logger prints, causes included),
  * its JSON, and the n8n error the nodes make of it (`toNodeError`). The node outputs are the JSON
- * shapes of nodes/Enmeshed/shared/output.ts for everything the flow produced.
+ * shapes of nodes/shared/output.ts for everything the flow produced.
  *
  * Secrets (each as base64url, base64, unpadded base64, hex, and as raw bytes the way JSON and util.inspect
  * print them; strings as they are): both identity
@@ -52,8 +52,8 @@ import {
   type Participant,
   type Relationship,
 } from '../../lib/protocol';
-import { fileToJson, messageToJson, relationshipToJson, simplifyMessage, templateToJson } from '../../nodes/Enmeshed/shared/output';
-import { toNodeError } from '../../nodes/Enmeshed/shared/errors';
+import { fileToJson, messageToJson, relationshipToJson, simplifyMessage, templateToJson } from '../../nodes/shared/output';
+import { toNodeError } from '../../nodes/shared/errors';
 import { poll, sample, seed, type PollOptions, type TriggerEvent, type TriggerState } from '../../nodes/EnmeshedTrigger/poller';
 import { startPlatform, type PlatformHandle } from '../../platform/server';
 import { inOneDay } from '../helpers/participants';

@@ -1,8 +1,8 @@
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 import type { Participant } from '../../../../lib/protocol';
-import { participantFor } from '../../shared/session';
-import { toNodeError } from '../../shared/errors';
+import { participantFor } from '../../../shared/session';
+import { toNodeError } from '../../../shared/errors';
 import * as file from './file/File.resource';
 import * as identity from './identity/Identity.resource';
 import * as message from './message/Message.resource';

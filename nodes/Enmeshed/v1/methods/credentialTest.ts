@@ -1,6 +1,6 @@
 import type { ICredentialsDecrypted, ICredentialTestFunctions, INodeCredentialTestResult } from 'n8n-workflow';
 import { PlatformError } from '../../../../lib/backbone';
-import { openFromCredentials } from '../../shared/session';
+import { openFromCredentials } from '../../../shared/session';
 
 /**
  * Logs in and reads the identity: a wrong client secret, an unreachable Platform and an identity

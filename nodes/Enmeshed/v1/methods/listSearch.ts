@@ -1,6 +1,6 @@
 import type { ILoadOptionsFunctions, INodeListSearchResult } from 'n8n-workflow';
 import { listRelationships, sync } from '../../../../lib/protocol';
-import { participantFor } from '../../shared/session';
+import { participantFor } from '../../../shared/session';
 
 /** Recipient picker: peers of Active relationships. */
 export async function searchPeers(this: ILoadOptionsFunctions, filter?: string): Promise<INodeListSearchResult> {

@@ -1,6 +1,6 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { downloadFile, type Participant } from '../../../../../lib/protocol';
-import { fileToJson } from '../../../shared/output';
+import { fileToJson } from '../../../../shared/output';
 import { item, updateDisplayOptions } from '../../helpers/utils';
 import { fileField, fileInput } from './shared';
 

@@ -1,6 +1,6 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { listOwnFiles, type Participant } from '../../../../../lib/protocol';
-import { fileToJson } from '../../../shared/output';
+import { fileToJson } from '../../../../shared/output';
 import { limitField, returnAllField } from '../../helpers/fields';
 import { item, updateDisplayOptions } from '../../helpers/utils';
 

@@ -1,7 +1,7 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { buildMail, relationshipWith, sendMessage, toMessageContent, uploadFile, type BodyFormat, type FileReference, type MessageContent, type Participant } from '../../../../../lib/protocol';
-import { binaryExists, binaryPropertyNames, missingBinaryError, readBinary } from '../../../shared/binary';
-import { messageToJson, simplifyMessage } from '../../../shared/output';
+import { binaryExists, binaryPropertyNames, missingBinaryError, readBinary } from '../../../../shared/binary';
+import { messageToJson, simplifyMessage } from '../../../../shared/output';
 import { peerLocator, simplifyField } from '../../helpers/fields';
 import { addressList, daysFromNow, item, jsonParameter, locatorValue, updateDisplayOptions } from '../../helpers/utils';
 

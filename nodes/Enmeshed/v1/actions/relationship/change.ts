@@ -1,6 +1,6 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { acceptRelationship, changeRelationship, getRelationship, type Participant, type RelationshipAction } from '../../../../../lib/protocol';
-import { relationshipToJson } from '../../../shared/output';
+import { relationshipToJson } from '../../../../shared/output';
 import { relationshipLocator } from '../../helpers/fields';
 import { item, requireId, updateDisplayOptions } from '../../helpers/utils';
 

@@ -2,7 +2,7 @@ import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n
 import { NodeOperationError } from 'n8n-workflow';
 import { buildAcceptResponse } from '../../../../../lib/protocol/app/types';
 import { loadTemplate, requestRelationship, type Participant } from '../../../../../lib/protocol';
-import { relationshipToJson } from '../../../shared/output';
+import { relationshipToJson } from '../../../../shared/output';
 import { item, jsonParameter, updateDisplayOptions } from '../../helpers/utils';
 import { passwordField, referenceField } from '../relationshipTemplate/load.operation';
 

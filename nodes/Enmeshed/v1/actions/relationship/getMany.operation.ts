@@ -1,6 +1,6 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { listRelationships, sync, type Participant } from '../../../../../lib/protocol';
-import { relationshipToJson } from '../../../shared/output';
+import { relationshipToJson } from '../../../../shared/output';
 import { limitField, returnAllField } from '../../helpers/fields';
 import { item, updateDisplayOptions } from '../../helpers/utils';
 

@@ -2,7 +2,7 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodePropertie
 import { NodeOperationError } from 'n8n-workflow';
 import { buildRelationshipTemplateContent, validateTemplateContent } from '../../../../../lib/protocol/app/types';
 import { createTemplate, createTemplateToken, type Participant } from '../../../../../lib/protocol';
-import { qrPng } from '../../../shared/qr-png';
+import { qrPng } from '../../../../shared/qr-png';
 import { daysFromNow, item, jsonParameter, updateDisplayOptions } from '../../helpers/utils';
 
 const properties: INodeProperties[] = [

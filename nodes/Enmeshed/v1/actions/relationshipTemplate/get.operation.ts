@@ -1,6 +1,6 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { readOwnTemplate, type Participant } from '../../../../../lib/protocol';
-import { templateToJson } from '../../../shared/output';
+import { templateToJson } from '../../../../shared/output';
 import { item, requireId, updateDisplayOptions } from '../../helpers/utils';
 
 const properties: INodeProperties[] = [

@@ -1,6 +1,6 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { loadTemplate, type Participant } from '../../../../../lib/protocol';
-import { templateToJson } from '../../../shared/output';
+import { templateToJson } from '../../../../shared/output';
 import { item, updateDisplayOptions } from '../../helpers/utils';
 
 export const referenceField: INodeProperties = {
