@@ -39,9 +39,9 @@ import {
 import { poll, seed, type TriggerEvent, type TriggerState } from '../../nodes/EnmeshedTrigger/poller';
 import { startPlatform, type PlatformHandle } from '../../platform/server';
 import { inOneDay, newParticipant } from '../helpers/participants';
-import { startTamperingProxy, type TamperingProxy } from '../helpers/tampering-proxy';
+import { startTamperingProxy, type TamperingProxy } from '../helpers/proxy';
 import { blobVariants, jsonVariants, type Variant } from './mutations';
-import { relate } from './relate';
+import { relate } from '../helpers/relate';
 
 jest.setTimeout(120_000);
 

@@ -57,7 +57,7 @@ import { toNodeError } from '../../nodes/shared/errors';
 import { poll, sample, seed, type PollOptions, type TriggerEvent, type TriggerState } from '../../nodes/EnmeshedTrigger/poller';
 import { startPlatform, type PlatformHandle } from '../../platform/server';
 import { inOneDay } from '../helpers/participants';
-import { startTamperingProxy, type TamperingProxy } from '../helpers/tampering-proxy';
+import { startTamperingProxy, type TamperingProxy } from '../helpers/proxy';
 
 const CLIENT_ID = 'n8n-secrets-test';
 const CLIENT_SECRET = `cs-${toBase64Url(Buffer.from('a client secret nobody may log, 0123456789'))}`;

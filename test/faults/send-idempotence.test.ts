@@ -15,7 +15,7 @@ import { buildMail, getMessage, openParticipant, sendMessage, uploadFile, type P
 import { startPlatform, type PlatformHandle } from '../../platform/server';
 import { inOneDay, newParticipant } from '../helpers/participants';
 import { startFaultProxy, type Fault, type FaultProxy } from './fault-proxy';
-import { relate } from './relate';
+import { relate } from '../helpers/relate';
 
 let platform: PlatformHandle;
 let proxy: FaultProxy;

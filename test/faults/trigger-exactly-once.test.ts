@@ -23,7 +23,7 @@ import type { CredentialData } from '../../lib/protocol/onboarding';
 import { poll, seed, type PollOptions, type TriggerState } from '../../nodes/EnmeshedTrigger/poller';
 import { startPlatform, type PlatformHandle } from '../../platform/server';
 import { newParticipant } from '../helpers/participants';
-import { relate } from './relate';
+import { relate } from '../helpers/relate';
 import { seededRandom, startFaultProxy, type Fault, type FaultProxy } from './fault-proxy';
 
 jest.setTimeout(120_000);

@@ -1,5 +1,5 @@
 import { acceptRelationship, createTemplate, loadTemplate, requestRelationship, sync, type Participant } from '../../lib/protocol';
-import { inOneDay } from '../helpers/participants';
+import { inOneDay } from './participants';
 
 /** An active relationship between two of our participants (the first offers the template); its id. */
 export async function relate(templator: Participant, requestor: Participant): Promise<string> {

@@ -56,7 +56,7 @@ import {
 } from '../../lib/protocol';
 import { cryptoJson, transportStringify } from '../../lib/protocol/serialize';
 import { inOneDay, newParticipant } from '../helpers/participants';
-import { startTamperingProxy, type TamperingProxy } from '../helpers/tampering-proxy';
+import { startTamperingProxy, type TamperingProxy } from '../helpers/proxy';
 
 let platform: PlatformHandle;
 let proxy: TamperingProxy;
