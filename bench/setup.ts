@@ -12,11 +12,11 @@ import {
   type Participant,
   type ParticipantOptions,
 } from '../lib/protocol';
-import type { CredentialData } from '../lib/protocol/onboarding';
+import type { ParticipantCredential } from '../lib/protocol/participant';
 import { newParticipant } from '../test/helpers/participants';
 import { RelationshipStatus, createTransportAccount, type TransportAccount } from '../test/interop/transport/harness';
 
-export type OurParticipant = Participant & { credential: CredentialData };
+export type OurParticipant = Participant & { credential: ParticipantCredential };
 
 export const MiB = 1024 * 1024;
 export const round = (n: number, digits = 2): number => Number(n.toFixed(digits));

@@ -20,7 +20,7 @@ import {
   type SecretKey,
 } from '../crypto';
 import type { FileMetadataDto } from '../backbone';
-import type { ProtocolContext } from './context';
+import type { Participant } from './participant';
 import { ProtocolError, isProtocolError, orNotFound } from './errors';
 import { referenceToUrl, truncateReference } from './references';
 import { cryptoJson, transportStringify } from './serialize';
@@ -75,7 +75,7 @@ interface DecryptedMetadata extends FileMetadata {
   contentKey: SecretKey;
 }
 
-export async function uploadFile(ctx: ProtocolContext, input: UploadFileInput): Promise<StoredFile> {
+export async function uploadFile(ctx: Participant, input: UploadFileInput): Promise<StoredFile> {
   if (!input.filename) throw new ProtocolError('protocol.input.invalid', 'A file needs a file name');
   if (input.content.length > MAX_FILE_BYTES) {
     throw new ProtocolError(
@@ -168,14 +168,14 @@ function publicMetadata(m: DecryptedMetadata): FileMetadata {
   return { filename: m.filename, mimetype: m.mimetype, filesize: m.filesize, title: m.title, description: m.description, tags: m.tags, filemodified: m.filemodified };
 }
 
-async function metadataDto(ctx: ProtocolContext, id: string): Promise<FileMetadataDto> {
+async function metadataDto(ctx: Participant, id: string): Promise<FileMetadataDto> {
   const dto = await orNotFound(ctx.client.getFileMetadata(id), 'protocol.file.invalid', `File ${id} does not exist, expired or was deleted`, id);
   if (dto.id !== id) throw new ProtocolError('protocol.file.invalid', `The Platform answered the request for file ${id} with file ${dto.id}`, id);
   return dto;
 }
 
 /** The metadata key of one of OUR files (derived from its metadata nonce). */
-function ownMetadataKey(ctx: ProtocolContext, dto: FileMetadataDto): SecretKey {
+function ownMetadataKey(ctx: Participant, dto: FileMetadataDto): SecretKey {
   const nonce = dto.encryptedProperties ? parseCipher(dto.encryptedProperties).nnc : undefined;
   if (!nonce || dto.createdBy !== ctx.identity.address) {
     throw new ProtocolError('protocol.file.invalid', `File ${dto.id} was not uploaded by this identity: use its reference`, dto.id);
@@ -183,7 +183,7 @@ function ownMetadataKey(ctx: ProtocolContext, dto: FileMetadataDto): SecretKey {
   return ctx.own.file(nonce).metadataKey;
 }
 
-export async function getFile(ctx: ProtocolContext, reference: FileReference | string): Promise<StoredFile> {
+export async function getFile(ctx: Participant, reference: FileReference | string): Promise<StoredFile> {
   const id = typeof reference === 'string' ? reference : reference.id;
   const dto = await metadataDto(ctx, id);
   const key = typeof reference === 'string' ? ownMetadataKey(ctx, dto) : reference.key;
@@ -191,7 +191,7 @@ export async function getFile(ctx: ProtocolContext, reference: FileReference | s
 }
 
 /** Downloads and decrypts a file; checks the blob hash (Platform) and the plaintext hash (end to end). */
-export async function downloadFile(ctx: ProtocolContext, reference: FileReference | string): Promise<{ file: StoredFile; content: Buffer }> {
+export async function downloadFile(ctx: Participant, reference: FileReference | string): Promise<{ file: StoredFile; content: Buffer }> {
   const id = typeof reference === 'string' ? reference : reference.id;
   const dto = await metadataDto(ctx, id);
   const key = typeof reference === 'string' ? ownMetadataKey(ctx, dto) : reference.key;
@@ -214,7 +214,7 @@ export async function downloadFile(ctx: ProtocolContext, reference: FileReferenc
 }
 
 /** Files this identity uploaded, oldest first; files it cannot read are reported, not dropped. */
-export async function listOwnFiles(ctx: ProtocolContext): Promise<{ files: StoredFile[]; unreadable: { id: string; reason: string }[] }> {
+export async function listOwnFiles(ctx: Participant): Promise<{ files: StoredFile[]; unreadable: { id: string; reason: string }[] }> {
   const files: StoredFile[] = [];
   const unreadable: { id: string; reason: string }[] = [];
   for await (const dto of ctx.client.files()) {

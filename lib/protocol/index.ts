@@ -12,5 +12,4 @@ export * from './messages';
 export * from './files';
 export * from './sync';
 export type { FileReference, IdentityInfo } from './identity-info';
-export type { ProtocolContext } from './context';
 export * from './message-feed';

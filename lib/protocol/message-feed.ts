@@ -1,5 +1,5 @@
 import type { MessageDto } from '../backbone';
-import type { ProtocolContext } from './context';
+import type { Participant } from './participant';
 
 /**
  * Reading the message list from its tail. The Backbone lists an identity's messages oldest first
@@ -39,7 +39,7 @@ function tooOld(dto: MessageDto, floor: number): boolean {
   return Date.parse(dto.createdAt) < floor;
 }
 
-export async function readFeed(ctx: ProtocolContext, position: FeedPosition, pageSize = FEED_PAGE_SIZE, lookBackMs = FEED_LOOK_BACK_MS): Promise<FeedRead> {
+export async function readFeed(ctx: Participant, position: FeedPosition, pageSize = FEED_PAGE_SIZE, lookBackMs = FEED_LOOK_BACK_MS): Promise<FeedRead> {
   const seen = new Set(position.seen);
   const floor = position.watermark ? Date.parse(position.watermark) - lookBackMs : -Infinity;
   let requests = 0;
@@ -79,7 +79,7 @@ export async function readFeed(ctx: ProtocolContext, position: FeedPosition, pag
 }
 
 /** Newest first, for "Get Many": walks pages from the tail; the consumer stops when it has enough. */
-export async function* messagesNewestFirst(ctx: ProtocolContext, pageSize = FEED_PAGE_SIZE): AsyncGenerator<MessageDto> {
+export async function* messagesNewestFirst(ctx: Participant, pageSize = FEED_PAGE_SIZE): AsyncGenerator<MessageDto> {
   const probe = await ctx.client.messagesPage(1, 1); // one record: just the total
   const total = probe.pagination?.totalRecords ?? probe.items.length;
   for (let p = Math.ceil(total / pageSize); p >= 1; p--) {

@@ -19,7 +19,7 @@ import {
   type SecretKey,
 } from '../crypto';
 import type { MessageDto } from '../backbone';
-import type { ProtocolContext } from './context';
+import type { Participant } from './participant';
 import { isMail, type MessageContent } from './mail';
 import { ProtocolError, isProtocolError, orNotFound } from './errors';
 import { cachedRelationshipKeys, listRelationships, openRelationship, relationshipWith, type Relationship } from './relationships/open';
@@ -63,7 +63,7 @@ export interface Message {
 
 const MESSAGE_SIGNATURE = HashAlgorithm.SHA256;
 
-export async function sendMessage(ctx: ProtocolContext, input: SendMessageInput): Promise<Message> {
+export async function sendMessage(ctx: Participant, input: SendMessageInput): Promise<Message> {
   const recipients = [...new Set(input.recipients.map((r) => r.trim()))];
   if (recipients.length === 0) throw new ProtocolError('protocol.input.invalid', 'A message needs at least one recipient');
   for (const r of recipients) {
@@ -141,7 +141,7 @@ function parseSigned(dto: MessageDto, key: SecretKey): { serialized: string; wra
   return { serialized: signed.message, wrapper, signatures: signed.signatures };
 }
 
-function toMessage(ctx: ProtocolContext, dto: MessageDto, wrapper: Record<string, unknown>, relationshipId?: string): Message {
+function toMessage(ctx: Participant, dto: MessageDto, wrapper: Record<string, unknown>, relationshipId?: string): Message {
   const content = wrapper.content as MessageContent;
   if (!content || typeof content !== 'object') throw fail('protocol.message.invalid', dto, 'it has no content');
   const attachments = Array.isArray(wrapper.attachments) ? wrapper.attachments.map((a, i) => parseFileReferenceJson(a, `attachment ${i + 1}`)) : [];
@@ -160,7 +160,7 @@ function toMessage(ctx: ProtocolContext, dto: MessageDto, wrapper: Record<string
 }
 
 /** Decrypts and verifies a message DTO (sent or received). Throws ProtocolError naming the message. */
-export async function openMessage(ctx: ProtocolContext, dto: MessageDto, relationships?: Relationship[]): Promise<Message> {
+export async function openMessage(ctx: Participant, dto: MessageDto, relationships?: Relationship[]): Promise<Message> {
   try {
     if (dto.createdBy === ctx.identity.address) {
       const nonce = parseCipher(dto.body, 'message body').nnc;
@@ -209,7 +209,7 @@ export async function openMessage(ctx: ProtocolContext, dto: MessageDto, relatio
   }
 }
 
-export async function getMessage(ctx: ProtocolContext, id: string): Promise<Message> {
+export async function getMessage(ctx: Participant, id: string): Promise<Message> {
   const dto = await orNotFound(ctx.client.getMessage(id), 'protocol.message.invalid', `Message ${id} does not exist or is not visible to this identity`, id);
   // The signed content carries no message id, so an answer about another (authentic) message
   // would verify: the Platform must answer about the message we asked for.

@@ -8,6 +8,7 @@ import {
   serializeIdentityRecord,
   type Identity,
 } from './identity';
+import type { ParticipantCredential } from './participant';
 
 /**
  * Onboarding a new identity on a Platform:
@@ -24,18 +25,9 @@ export interface OnboardingOptions extends Omit<HttpOptions, 'baseUrl'> {
   progress?: (line: string) => void;
 }
 
-/** What goes into the n8n credential. */
-export interface CredentialData {
-  platformUrl: string;
-  clientId: string;
-  clientSecret: string;
-  /** JSON text of the identity record (address, username, device id, secret). */
-  identity: string;
-}
-
 export interface OnboardingResult {
   identity: Identity;
-  credential: CredentialData;
+  credential: ParticipantCredential;
 }
 
 export async function createIdentity(options: OnboardingOptions): Promise<OnboardingResult> {

@@ -3,23 +3,23 @@ import { cryptoReady } from '../crypto';
 import { PlatformClient, type HttpOptions } from '../backbone';
 import { CounterReservations } from '../state/counters';
 import { DatawalletStore } from '../state/datawallet';
-import type { ProtocolContext } from './context';
 import { parseIdentityRecord, type Identity } from './identity';
 import { OwnKeys } from './own-keys';
 import { sync } from './sync';
 
 /**
- * One enmeshed identity in use: the context every protocol function takes. `openParticipant` returns
- * the same object for the same credential within a process, so parallel n8n executions share one
- * login, one datawallet view and one counter block (other processes coordinate through the
- * datawallet's compare-and-swap).
+ * One enmeshed identity in use: what every protocol operation takes — who we are, how to reach the
+ * Backbone, our durable state. `openParticipant` returns the same object for the same credential
+ * within a process, so parallel n8n executions share one login, one datawallet view and one counter
+ * block (other processes coordinate through the datawallet's compare-and-swap).
  */
 
+/** What goes into the n8n credential, and what create-identity prints. */
 export interface ParticipantCredential {
   platformUrl: string;
   clientId: string;
   clientSecret: string;
-  /** The identity record JSON printed by create-identity. */
+  /** JSON text of the identity record (address, username, device id, secret). */
   identity: string;
 }
 
@@ -33,8 +33,9 @@ export interface ParticipantOptions {
   shared?: boolean;
 }
 
-export class Participant implements ProtocolContext {
+export class Participant {
   readonly client: PlatformClient;
+  /** Base URL as it goes into references (no trailing slash). */
   readonly baseUrl: string;
   readonly own: OwnKeys;
   readonly store: DatawalletStore;

@@ -1,6 +1,5 @@
-import { PlatformCodes, isPlatformError, type ExternalEventDto } from '../backbone';
-import type { Change } from '../state/datawallet';
-import type { ProtocolContext } from './context';
+import { PlatformCodes, isPlatformError, type ExternalEventDto, type PlatformClient } from '../backbone';
+import type { Change, DatawalletStore } from '../state/datawallet';
 
 /**
  * Sync runs: the Backbone hands out each external event ONCE per identity (whichever device or
@@ -55,7 +54,12 @@ export interface SyncResult {
   busy: boolean;
 }
 
-export async function sync(ctx: ProtocolContext, maxRounds = 20): Promise<SyncResult> {
+/**
+ * Sync runs until no unsynced events are left (at most `maxRounds`), or none when another device or
+ * worker is syncing (`busy`). Needs only the Backbone client and the datawallet, so that a
+ * Participant can run it itself when a datawallet push stays blocked by an open run.
+ */
+export async function sync(ctx: { client: PlatformClient; store: DatawalletStore }, maxRounds = 20): Promise<SyncResult> {
   const result: SyncResult = { events: [], newRelationships: [], busy: false };
   for (let round = 0; round < maxRounds; round++) {
     let started;

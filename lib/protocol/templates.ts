@@ -27,7 +27,7 @@ import {
   type SecretKey,
 } from '../crypto';
 import type { TemplateDto } from '../backbone';
-import type { ProtocolContext } from './context';
+import type { Participant } from './participant';
 import { ProtocolError, isProtocolError, orNotFound } from './errors';
 import { parseReference, referenceToUrl, truncateReference, type Reference } from './references';
 import { cryptoJson, transportStringify } from './serialize';
@@ -75,7 +75,7 @@ export function randomId(prefix: string, length: number): string {
   return id;
 }
 
-function checkTemplateInput(ctx: ProtocolContext, input: CreateTemplateInput): void {
+function checkTemplateInput(ctx: Participant, input: CreateTemplateInput): void {
   if (!input.content || typeof input.content !== 'object' || typeof input.content['@type'] !== 'string') {
     throw new ProtocolError('protocol.input.invalid', 'The template content must be a JSON object with an "@type"');
   }
@@ -92,7 +92,7 @@ function checkTemplateInput(ctx: ProtocolContext, input: CreateTemplateInput): v
   }
 }
 
-export async function createTemplate(ctx: ProtocolContext, input: CreateTemplateInput): Promise<CreatedTemplate> {
+export async function createTemplate(ctx: Participant, input: CreateTemplateInput): Promise<CreatedTemplate> {
   checkTemplateInput(ctx, input);
   const nonce = generateNonce();
   const keys = ctx.own.template(nonce);
@@ -140,7 +140,7 @@ export async function createTemplate(ctx: ProtocolContext, input: CreateTemplate
 
 /** A token for a template (what the App scans when it gets a token link). */
 export async function createTemplateToken(
-  ctx: ProtocolContext,
+  ctx: Participant,
   template: Pick<CreatedTemplate, 'id' | 'expiresAt' | 'forIdentity' | 'reference'>,
 ): Promise<{ id: string; reference: Reference; truncatedReference: string; url: string }> {
   const content: Record<string, unknown> = {
@@ -227,7 +227,7 @@ export function openTemplate(dto: TemplateDto, key: SecretKey, hostname?: string
  * Loads a peer's template from a truncated reference, a link, or a token reference pointing at a
  * template. Reading allocates the template for us on the Platform.
  */
-export async function loadTemplate(ctx: ProtocolContext, referenceText: string, password?: string): Promise<LoadedTemplate> {
+export async function loadTemplate(ctx: Participant, referenceText: string, password?: string): Promise<LoadedTemplate> {
   let reference: Reference;
   try {
     reference = parseReference(referenceText);
@@ -269,7 +269,7 @@ export async function loadTemplate(ctx: ProtocolContext, referenceText: string, 
 }
 
 /** Our own template, with the keys derived from its content nonce. */
-export async function readOwnTemplate(ctx: ProtocolContext, id: string): Promise<LoadedTemplate & { exchangePrivate: Uint8Array }> {
+export async function readOwnTemplate(ctx: Participant, id: string): Promise<LoadedTemplate & { exchangePrivate: Uint8Array }> {
   const dto = await ctx.client.getTemplate(id);
   const nonce = parseCipher(dto.content, `template ${id} content`).nnc;
   if (!nonce) throw new ProtocolError('protocol.template.invalid', `Template ${id} is not one of ours`, id);

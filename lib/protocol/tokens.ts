@@ -14,7 +14,7 @@ import {
   type SecretKey,
 } from '../crypto';
 import type { PlatformClient } from '../backbone';
-import type { ProtocolContext } from './context';
+import type { Participant } from './participant';
 import { ProtocolError, orNotFound } from './errors';
 import type { PasswordProtection, Reference } from './references';
 import { transportStringify } from './serialize';
@@ -65,7 +65,7 @@ export interface CreatedToken {
 }
 
 export async function createToken(
-  ctx: ProtocolContext,
+  ctx: Participant,
   content: Record<string, unknown>,
   options: { expiresAt: string; forIdentity?: string; password?: string },
 ): Promise<CreatedToken> {

@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { acceptRelationship, createTemplate, listRelationships, loadTemplate, openParticipant, requestRelationship, sync, type Participant } from '../../lib/protocol';
-import { createIdentity, type CredentialData } from '../../lib/protocol/onboarding';
+import { createIdentity } from '../../lib/protocol/onboarding';
+import type { ParticipantCredential } from '../../lib/protocol/participant';
 import { ROOT } from './n8n';
 
 /**
@@ -26,11 +27,11 @@ export interface PlatformAccess {
 }
 
 export interface DemoIdentities {
-  clinic: CredentialData;
-  lab: CredentialData;
+  clinic: ParticipantCredential;
+  lab: ParticipantCredential;
 }
 
-export const addressOf = (credential: CredentialData): string => (JSON.parse(credential.identity) as { address: string }).address;
+export const addressOf = (credential: ParticipantCredential): string => (JSON.parse(credential.identity) as { address: string }).address;
 
 interface IdentitiesFile {
   v: 1;
@@ -47,7 +48,7 @@ export async function ensureIdentities(file: string, key: string, access: Platfo
   let saved: IdentitiesFile = { v: 1, platforms: {} };
   if (fs.existsSync(file)) saved = JSON.parse(fs.readFileSync(file, 'utf8')) as IdentitiesFile;
   const existing = saved.platforms[key];
-  const withAccess = (c: CredentialData): CredentialData => ({ ...c, platformUrl: access.platformUrl, clientId: access.clientId, clientSecret: access.clientSecret });
+  const withAccess = (c: ParticipantCredential): ParticipantCredential => ({ ...c, platformUrl: access.platformUrl, clientId: access.clientId, clientSecret: access.clientSecret });
   if (existing) return { identities: { clinic: withAccess(existing.clinic), lab: withAccess(existing.lab) }, created: false };
   const identities: Partial<DemoIdentities> = {};
   for (const name of ['clinic', 'lab'] as const) {
@@ -100,7 +101,7 @@ export async function ensureRelationship(clinic: Participant, lab: Participant):
 
 /** The n8n credentials (import:credentials format) of both identities, plus a local Ollama one for example 4. */
 export function credentialsFor(identities: DemoIdentities): unknown[] {
-  const enmeshed = (ref: { id: string; name: string }, c: CredentialData) => ({
+  const enmeshed = (ref: { id: string; name: string }, c: ParticipantCredential) => ({
     id: ref.id,
     name: ref.name,
     type: 'enmeshedApi',

@@ -19,7 +19,7 @@
  * (the Platform's list order: createdAt, then id), and nothing is an error event.
  */
 import { buildMail, openParticipant, sendMessage, type Participant, type ParticipantOptions } from '../../lib/protocol';
-import type { CredentialData } from '../../lib/protocol/onboarding';
+import type { ParticipantCredential } from '../../lib/protocol/participant';
 import { poll, seed, type PollOptions, type TriggerState } from '../../nodes/EnmeshedTrigger/poller';
 import { startPlatform, type PlatformHandle } from '../../platform/server';
 import { newParticipant } from '../helpers/participants';
@@ -37,7 +37,7 @@ const http: ParticipantOptions['http'] = { timeoutMs: 400, maxAttempts: 2, backo
 let platform: PlatformHandle;
 let proxy: FaultProxy;
 let sender: Participant;
-let receiverCredential: CredentialData;
+let receiverCredential: ParticipantCredential;
 let receiverAddress: string;
 
 beforeAll(async () => {

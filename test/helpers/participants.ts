@@ -1,9 +1,8 @@
 import { createIdentity } from '../../lib/protocol/onboarding';
-import { openParticipant, type Participant, type ParticipantOptions } from '../../lib/protocol/participant';
-import type { CredentialData } from '../../lib/protocol/onboarding';
+import { openParticipant, type Participant, type ParticipantCredential, type ParticipantOptions } from '../../lib/protocol/participant';
 
 /** A fresh identity on the given Platform, opened as a participant of our own. */
-export async function newParticipant(platformUrl: string, options: ParticipantOptions = {}): Promise<Participant & { credential: CredentialData }> {
+export async function newParticipant(platformUrl: string, options: ParticipantOptions = {}): Promise<Participant & { credential: ParticipantCredential }> {
   const { credential } = await createIdentity({ platformUrl, clientId: 'test', clientSecret: 'test' });
   const participant = await openParticipant(credential, { shared: false, ...options });
   return Object.assign(participant, { credential });

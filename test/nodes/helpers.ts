@@ -25,7 +25,7 @@ import {
   type Participant,
 } from '../../lib/protocol';
 import { transportStringify } from '../../lib/protocol/serialize';
-import type { CredentialData } from '../../lib/protocol/onboarding';
+import type { ParticipantCredential } from '../../lib/protocol/participant';
 import { Enmeshed } from '../../nodes/Enmeshed/Enmeshed.node';
 import { EnmeshedTrigger } from '../../nodes/EnmeshedTrigger/EnmeshedTrigger.node';
 import { inOneDay, newParticipant } from '../helpers/participants';
@@ -38,7 +38,7 @@ export { inOneDay };
  * lib/protocol (a second "worker" of it) for setting up and checking from the outside.
  */
 export interface NodeIdentity {
-  credential: ICredentialDataDecryptedObject & CredentialData;
+  credential: ICredentialDataDecryptedObject & ParticipantCredential;
   lib: Participant;
   address: string;
 }
@@ -97,7 +97,7 @@ export async function poll(options: PollContextOptions | TestPollFunctions): Pro
 }
 
 /** All secrets of a credential: none may appear in any message, description or output. */
-export function secretsOf(credential: CredentialData): string[] {
+export function secretsOf(credential: ParticipantCredential): string[] {
   const record = JSON.parse(credential.identity) as { secret: string };
   const secrets = [credential.clientSecret, record.secret, credential.identity];
   try {

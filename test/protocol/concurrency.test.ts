@@ -31,7 +31,7 @@ import {
   type Participant,
   type Relationship,
 } from '../../lib/protocol';
-import type { CredentialData } from '../../lib/protocol/onboarding';
+import type { ParticipantCredential } from '../../lib/protocol/participant';
 import { inOneDay, newParticipant } from '../helpers/participants';
 import type { SenderWorkerConfig, SenderWorkerLine } from '../helpers/sender-worker';
 
@@ -42,8 +42,8 @@ const PER_WORKER = 250;
 const IN_FLIGHT = 4;
 
 let platform: PlatformHandle;
-let a: Participant & { credential: CredentialData };
-let b: Participant & { credential: CredentialData };
+let a: Participant & { credential: ParticipantCredential };
+let b: Participant & { credential: ParticipantCredential };
 let relationshipId: string;
 let relationshipOfB: Relationship;
 

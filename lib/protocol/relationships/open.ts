@@ -33,7 +33,7 @@ import {
   type SignaturePublicKey,
 } from '../../crypto';
 import { PlatformCodes, isPlatformError, type RelationshipDto, type RelationshipStatus } from '../../backbone';
-import type { ProtocolContext } from '../context';
+import type { Participant } from '../participant';
 import { ProtocolError, isProtocolError, orNotFound } from '../errors';
 import { cryptoJson, transportStringify } from '../serialize';
 import { readOwnTemplate, type LoadedTemplate } from '../templates';
@@ -113,7 +113,7 @@ function parseOuter(text: string | null | undefined, what: string, id: string): 
 
 /** Requestor: create a relationship request for a loaded template. */
 export async function requestRelationship(
-  ctx: ProtocolContext,
+  ctx: Participant,
   template: LoadedTemplate,
   content: Record<string, unknown>,
 ): Promise<Relationship> {
@@ -150,7 +150,7 @@ export async function requestRelationship(
   return { ...baseView(ctx, dto), peerIdentity: template.identity, creationContent: content };
 }
 
-function baseView(ctx: ProtocolContext, dto: RelationshipDto): Relationship {
+function baseView(ctx: Participant, dto: RelationshipDto): Relationship {
   const role: RelationshipRole = dto.to === ctx.identity.address ? 'templator' : 'requestor';
   return {
     id: dto.id,
@@ -163,15 +163,15 @@ function baseView(ctx: ProtocolContext, dto: RelationshipDto): Relationship {
   };
 }
 
-const keyCache = new WeakMap<ProtocolContext, Map<string, RelationshipKeys>>();
+const keyCache = new WeakMap<Participant, Map<string, RelationshipKeys>>();
 
 /** Keys this process already derived for a relationship (they never change for its id), if any. */
-export function cachedRelationshipKeys(ctx: ProtocolContext, id: string): RelationshipKeys | undefined {
+export function cachedRelationshipKeys(ctx: Participant, id: string): RelationshipKeys | undefined {
   return keyCache.get(ctx)?.get(id);
 }
 
 /** Reads a relationship record and derives what we can: peer, contents, keys. */
-export async function openRelationship(ctx: ProtocolContext, dto: RelationshipDto): Promise<Relationship> {
+export async function openRelationship(ctx: Participant, dto: RelationshipDto): Promise<Relationship> {
   const view = baseView(ctx, dto);
   if (dto.from !== ctx.identity.address && dto.to !== ctx.identity.address) {
     throw new ProtocolError('protocol.relationship.invalid', `relationship ${dto.id} does not involve this identity`, dto.id);
@@ -201,7 +201,7 @@ export async function openRelationship(ctx: ProtocolContext, dto: RelationshipDt
 }
 
 async function openAsTemplator(
-  ctx: ProtocolContext,
+  ctx: Participant,
   dto: RelationshipDto,
   outer: Record<string, unknown>,
   publicRequest: RelationshipPublicRequest,
@@ -243,7 +243,7 @@ async function openAsTemplator(
 }
 
 async function openAsRequestor(
-  ctx: ProtocolContext,
+  ctx: Participant,
   dto: RelationshipDto,
   outer: Record<string, unknown>,
   publicRequest: RelationshipPublicRequest,
@@ -272,7 +272,7 @@ async function openAsRequestor(
   }
 }
 
-function deriveKeys(ctx: ProtocolContext, dto: RelationshipDto, role: RelationshipRole, publicRequest: RelationshipPublicRequest): RelationshipKeys {
+function deriveKeys(ctx: Participant, dto: RelationshipDto, role: RelationshipRole, publicRequest: RelationshipPublicRequest): RelationshipKeys {
   const outer = parseOuter(dto.creationResponseContent, 'creation response', dto.id);
   let publicResponse;
   try {
@@ -316,7 +316,7 @@ function deriveKeys(ctx: ProtocolContext, dto: RelationshipDto, role: Relationsh
 }
 
 /** Templator: accept a pending request (creation response in counter mode, counter 0 of fresh keys). */
-export async function acceptRelationship(ctx: ProtocolContext, id: string): Promise<Relationship> {
+export async function acceptRelationship(ctx: Participant, id: string): Promise<Relationship> {
   const dto = await ctx.client.getRelationship(id);
   const view = baseView(ctx, dto);
   if (view.role !== 'templator') {
@@ -348,7 +348,7 @@ export async function acceptRelationship(ctx: ProtocolContext, id: string): Prom
   return openRelationship(ctx, { ...accepted, creationContent: dto.creationContent, creationResponseContent: jsonToBase64Url(outerResponse) });
 }
 
-async function ensureRegistered(ctx: ProtocolContext, id: string, entry: RegistryEntry): Promise<void> {
+async function ensureRegistered(ctx: Participant, id: string, entry: RegistryEntry): Promise<void> {
   await ctx.store.update(() => ({
     changes: ctx.store.get('n8n.relationships', id) ? [] : [{ collection: 'n8n.relationships' as const, id, value: entry }],
     result: undefined,
@@ -358,7 +358,7 @@ async function ensureRegistered(ctx: ProtocolContext, id: string, entry: Registr
 export type RelationshipAction = 'reject' | 'revoke' | 'terminate' | 'requestReactivation' | 'acceptReactivation' | 'rejectReactivation' | 'revokeReactivation' | 'decompose';
 
 /** State changes without crypto; wrong-state answers become ProtocolErrors that say what to do. */
-export async function changeRelationship(ctx: ProtocolContext, id: string, action: RelationshipAction): Promise<Relationship> {
+export async function changeRelationship(ctx: Participant, id: string, action: RelationshipAction): Promise<Relationship> {
   const calls: Record<RelationshipAction, (rid: string) => Promise<RelationshipDto>> = {
     reject: (rid) => ctx.client.rejectRelationship(rid),
     revoke: (rid) => ctx.client.revokeRelationship(rid),
@@ -384,7 +384,7 @@ export async function changeRelationship(ctx: ProtocolContext, id: string, actio
  * Our relationships: the registry in the datawallet (fed by our requests and by sync events).
  * `refresh: false` uses the registry as this process last read it (the records are still fetched).
  */
-export async function listRelationships(ctx: ProtocolContext, options: { refresh?: boolean } = {}): Promise<Relationship[]> {
+export async function listRelationships(ctx: Participant, options: { refresh?: boolean } = {}): Promise<Relationship[]> {
   if (options.refresh !== false) await ctx.store.refresh();
   const ids = ctx.store.ids('n8n.relationships');
   const views: Relationship[] = [];
@@ -401,7 +401,7 @@ export async function listRelationships(ctx: ProtocolContext, options: { refresh
   return views.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
 }
 
-export async function getRelationship(ctx: ProtocolContext, id: string): Promise<Relationship> {
+export async function getRelationship(ctx: Participant, id: string): Promise<Relationship> {
   const dto = await orNotFound(
     ctx.client.getRelationship(id).catch((error: unknown) => {
       // After decomposing, the Backbone refuses the record: for us it is gone.
@@ -420,7 +420,7 @@ export async function getRelationship(ctx: ProtocolContext, id: string): Promise
 }
 
 /** The relationship to use with a peer: the youngest Active one (Terminated only when allowed). */
-export async function relationshipWith(ctx: ProtocolContext, peer: string, allowTerminated = false): Promise<Relationship> {
+export async function relationshipWith(ctx: Participant, peer: string, allowTerminated = false): Promise<Relationship> {
   // The Backbone allows one live relationship per pair of identities: when the registry this process
   // already read holds one with the peer that the Platform (just now) calls Active, no newer one can
   // exist, so the datawallet need not be read again for every send (npm run bench: together with the

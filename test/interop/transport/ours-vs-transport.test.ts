@@ -49,7 +49,7 @@ import {
 import { parseSecretKey, secretKeyToJson } from '../../../lib/crypto';
 import { cryptoJson } from '../../../lib/protocol/serialize';
 import { openParticipant } from '../../../lib/protocol/participant';
-import type { CredentialData } from '../../../lib/protocol/onboarding';
+import type { ParticipantCredential } from '../../../lib/protocol/participant';
 import { inOneDay, newParticipant } from '../../helpers/participants';
 import {
   ArbitraryMessageContent,
@@ -70,7 +70,7 @@ let platform: PlatformHandle;
 let connection: TransportAccountOptions;
 
 /** Our participant: templator of rel1, requestor of rel2 (and of the extra relationships of step 3). */
-let ours: Participant & { credential: CredentialData };
+let ours: Participant & { credential: ParticipantCredential };
 /** T1 requests our template (rel1); T2 offers its template to us (rel2). */
 let t1: TransportAccount;
 let t2: TransportAccount;
