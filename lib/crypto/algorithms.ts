@@ -29,11 +29,6 @@ export enum StateType {
   Transmit = 2,
 }
 
-export enum RelationshipRole {
-  Templator = 1,
-  Requestor = 2,
-}
-
 export const KEY_BYTES = 32;
 export const NONCE_BYTES = 24;
 export const TAG_BYTES = 16;
