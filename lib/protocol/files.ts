@@ -22,9 +22,9 @@ import {
 import type { FileMetadataDto } from '../backbone';
 import type { Participant } from './participant';
 import { ProtocolError, isProtocolError, orNotFound } from './errors';
+import type { FileReference } from './file-reference';
 import { referenceToUrl, truncateReference } from './references';
 import { cryptoJson, transportStringify } from './serialize';
-import type { FileReference } from './identity-info';
 
 /**
  * Files: encrypted and hashed here, stored by the Platform as an opaque blob (the UTF-8 text of the

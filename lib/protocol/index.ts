@@ -11,5 +11,6 @@ export * from './relationships/open';
 export * from './messages';
 export * from './files';
 export * from './sync';
-export type { FileReference, IdentityInfo } from './identity-info';
+export type { FileReference } from './file-reference';
+export type { IdentityInfo } from './identity-info';
 export * from './message-feed';

@@ -22,9 +22,9 @@ import type { MessageDto } from '../backbone';
 import type { Participant } from './participant';
 import { isMail, type MessageContent } from './mail';
 import { ProtocolError, isProtocolError, orNotFound } from './errors';
+import { fileReferenceJson, parseFileReferenceJson, type FileReference } from './file-reference';
 import { cachedRelationshipKeys, listRelationships, openRelationship, relationshipWith, type Relationship } from './relationships/open';
-import { transportStringify } from './serialize';
-import { fileReferenceJson, parseFileReferenceJson, parseJsonText, type FileReference } from './identity-info';
+import { parseJsonText, transportStringify } from './serialize';
 
 /**
  * Messages. Sending: a fresh message key K_m (derived from the body nonce, so we can re-read what we

@@ -1,4 +1,5 @@
 import type { JsonObject } from '../crypto';
+import { ProtocolError, type ProtocolErrorCode } from './errors';
 
 /**
  * JSON text of transport objects, byte-identical to @nmshd/transport (ts-serval): keys of transport
@@ -33,4 +34,15 @@ function normalize(value: unknown): unknown {
 
 export function transportStringify(value: unknown): string {
   return JSON.stringify(normalize(value));
+}
+
+/** A JSON object from text, or a ProtocolError with `code` saying that `what` is not one. */
+export function parseJsonText(text: string, what: string, code: ProtocolErrorCode, objectId?: string): Record<string, unknown> {
+  try {
+    const value = JSON.parse(text) as unknown;
+    if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch {
+    // fall through
+  }
+  throw new ProtocolError(code, `${what} is not a JSON object`, objectId);
 }

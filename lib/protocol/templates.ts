@@ -30,9 +30,9 @@ import type { TemplateDto } from '../backbone';
 import type { Participant } from './participant';
 import { ProtocolError, isProtocolError, orNotFound } from './errors';
 import { parseReference, referenceToUrl, truncateReference, type Reference } from './references';
-import { cryptoJson, transportStringify } from './serialize';
+import { cryptoJson, parseJsonText, transportStringify } from './serialize';
 import { createToken, passwordHashFor, passwordSetup, readToken, type PasswordInput } from './tokens';
-import { identityJson, parseIdentityInfo, parseJsonText, type IdentityInfo } from './identity-info';
+import { identityJson, parseIdentityInfo, type IdentityInfo } from './identity-info';
 
 /**
  * Relationship templates: the templator's signed, encrypted offer a peer answers with a

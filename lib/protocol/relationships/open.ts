@@ -35,9 +35,9 @@ import {
 import { PlatformCodes, isPlatformError, type RelationshipDto, type RelationshipStatus } from '../../backbone';
 import type { Participant } from '../participant';
 import { ProtocolError, isProtocolError, orNotFound } from '../errors';
-import { cryptoJson, transportStringify } from '../serialize';
+import { cryptoJson, parseJsonText, transportStringify } from '../serialize';
 import { readOwnTemplate, type LoadedTemplate } from '../templates';
-import { identityJson, parseIdentityInfo, parseJsonText, type IdentityInfo } from '../identity-info';
+import { identityJson, parseIdentityInfo, type IdentityInfo } from '../identity-info';
 
 /**
  * Relationships, both roles, exactly as @nmshd/transport derives them:
