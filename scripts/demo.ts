@@ -19,8 +19,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { startPlatform, type PlatformHandle } from '../platform/server';
-import { createTemplate, downloadFile, openParticipant, getMessage, getRelationship, isMail, loadTemplate, messagesNewestFirst, requestRelationship, type Participant } from '../lib/protocol';
-import { buildAcceptResponse, buildRelationshipTemplateContent } from '../lib/protocol/app/types';
+import { buildAcceptResponse, buildRelationshipTemplateContent, createTemplate, downloadFile, getMessage, getRelationship, isMail, loadTemplate, messagesNewestFirst, openParticipant, requestRelationship, type Participant } from '../lib/protocol';
 import { createIdentity } from '../lib/protocol/onboarding';
 import { cli, createHome, ensureN8n, execute, exportNodes, freePort, importJson, packPackage, ROOT, start, type N8nHome, type Running } from './lib/n8n';
 import { ACTIVE_EXAMPLES, credentialsFor, ensureRelationship, FILES_DIR, INBOX_DIRS, inDays, loadExamples, openBoth, type DemoIdentities } from './lib/setup';

@@ -14,3 +14,4 @@ export * from './sync';
 export type { FileReference } from './file-reference';
 export type { IdentityInfo } from './identity-info';
 export * from './message-feed';
+export * from './app';

@@ -2,8 +2,7 @@ import type { INode, JsonObject } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 import { CryptoError } from '../../lib/crypto';
 import { PlatformError } from '../../lib/backbone';
-import { ProtocolError } from '../../lib/protocol';
-import { AppContentError } from '../../lib/protocol/app/types';
+import { AppContentError, ProtocolError } from '../../lib/protocol';
 
 /**
  * Turns any failure into the n8n error a user can act on. Existing n8n errors pass unchanged.

@@ -16,7 +16,7 @@ import {
   sync,
   type Participant,
 } from '../../lib/protocol';
-import { buildRelationshipTemplateContent } from '../../lib/protocol/app/types';
+import { buildRelationshipTemplateContent } from '../../lib/protocol';
 import { searchPeers, searchRelationships } from '../../nodes/Enmeshed/v1/methods/listSearch';
 import { newParticipant } from '../helpers/participants';
 import { loadOptionsContext, rl } from './context';

@@ -4,7 +4,7 @@ import { NodeOperationError, type IDataObject, type INodeParameters } from 'n8n-
 import qrcode from 'qrcode-generator';
 import { startPlatform, type PlatformHandle } from '../../platform/server';
 import { loadTemplate, type Participant } from '../../lib/protocol';
-import { validateTemplateContent } from '../../lib/protocol/app/types';
+import { validateTemplateContent } from '../../lib/protocol';
 import { newParticipant } from '../helpers/participants';
 import { binaryBuffer } from './context';
 import { decodeGrayPng, nodeIdentity, runNode, runNodeError, type NodeIdentity } from './helpers';

@@ -30,7 +30,9 @@ import { randomBytes } from 'node:crypto';
 import { startPlatform, type PlatformHandle } from '../../../platform/server';
 import {
   acceptRelationship,
+  buildAcceptResponse,
   buildMail,
+  buildRelationshipTemplateContent,
   changeRelationship,
   createTemplate,
   createTemplateToken,
@@ -38,18 +40,14 @@ import {
   getMessage,
   getRelationship,
   loadTemplate,
+  parseRelationshipCreationContent,
   requestRelationship,
   sendMessage,
   sync,
   uploadFile,
   type Participant,
-} from '../../../lib/protocol';
-import {
-  buildAcceptResponse,
-  buildRelationshipTemplateContent,
-  parseRelationshipCreationContent,
   type RelationshipTemplateContentJson,
-} from '../../../lib/protocol/app/types';
+} from '../../../lib/protocol';
 import { inOneDay, newParticipant } from '../../helpers/participants';
 import { AppRuntime } from './app-runtime';
 

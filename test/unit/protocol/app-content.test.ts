@@ -58,7 +58,7 @@ import {
   validateTemplateContent,
   type RelationshipTemplateContentJson,
   type ResponseJson,
-} from '../../../lib/protocol/app/types';
+} from '../../../lib/protocol';
 
 const ORG = deriveAddress(Buffer.alloc(32, 1), 'localhost');
 const APP = deriveAddress(Buffer.alloc(32, 2), 'localhost');

@@ -1,7 +1,6 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
-import { buildAcceptResponse } from '../../../../../lib/protocol/app/types';
-import { loadTemplate, requestRelationship, type Participant } from '../../../../../lib/protocol';
+import { buildAcceptResponse, loadTemplate, requestRelationship, type Participant } from '../../../../../lib/protocol';
 import { relationshipToJson } from '../../../../shared/output';
 import { item, jsonParameter, updateDisplayOptions } from '../../helpers/utils';
 import { passwordField, referenceField } from '../relationshipTemplate/load.operation';

@@ -1,7 +1,6 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
-import { buildRelationshipTemplateContent, validateTemplateContent } from '../../../../../lib/protocol/app/types';
-import { createTemplate, createTemplateToken, type Participant } from '../../../../../lib/protocol';
+import { buildRelationshipTemplateContent, createTemplate, createTemplateToken, validateTemplateContent, type Participant } from '../../../../../lib/protocol';
 import { qrPng } from '../../../../shared/qr-png';
 import { daysFromNow, item, jsonParameter, updateDisplayOptions } from '../../helpers/utils';
 
