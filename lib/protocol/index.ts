@@ -7,7 +7,7 @@ export * from './references';
 export * from './mail';
 export * from './templates';
 export * from './tokens';
-export * from './relationships/open';
+export * from './relationships';
 export * from './messages';
 export * from './files';
 export * from './sync';

@@ -23,7 +23,7 @@ import type { Participant } from './participant';
 import { isMail, type MessageContent } from './mail';
 import { ProtocolError, isProtocolError, orNotFound } from './errors';
 import { fileReferenceJson, parseFileReferenceJson, type FileReference } from './file-reference';
-import { cachedRelationshipKeys, listRelationships, openRelationship, relationshipWith, type Relationship } from './relationships/open';
+import { cachedRelationshipKeys, listRelationships, openRelationship, relationshipWith, type Relationship } from './relationships';
 import { parseJsonText, transportStringify } from './serialize';
 
 /**

@@ -1,0 +1,58 @@
+import {
+  EncryptionAlgorithm,
+  KdfContext,
+  StateType,
+  cipherToJson,
+  deriveKey,
+  deriveTemplator,
+  encryptWithCounter,
+  generateNonce,
+  jsonToBase64Url,
+  parseRelationshipPublicRequest,
+  relationshipPublicResponseToJson,
+  utf8,
+} from '../../crypto';
+import { ProtocolError } from '../errors';
+import type { Participant } from '../participant';
+import { cryptoJson, transportStringify } from '../serialize';
+import { openRelationship } from './open';
+import { baseView, parseOuter, signedEnvelope, type Relationship } from './record';
+import { ensureRegistered } from './registry';
+
+/**
+ * The templator's side: accepting a request on our template. The acceptance is signed with fresh
+ * keys (from a fresh base nonce N_A) and encrypted in counter mode, counter 0 of those keys.
+ */
+
+/** Templator: accept a pending request (creation response in counter mode, counter 0 of fresh keys). */
+export async function acceptRelationship(ctx: Participant, id: string): Promise<Relationship> {
+  const dto = await ctx.client.getRelationship(id);
+  const view = baseView(ctx, dto);
+  if (view.role !== 'templator') {
+    throw new ProtocolError('protocol.relationship.wrongState', `Relationship ${id} was requested by you: only ${dto.to} can accept it`, id);
+  }
+  if (dto.status !== 'Pending') {
+    throw new ProtocolError('protocol.relationship.wrongState', `Relationship ${id} is ${dto.status}, not Pending: it cannot be accepted`, id);
+  }
+  const outer = parseOuter(dto.creationContent, 'creation content', id);
+  const publicRequest = parseRelationshipPublicRequest(outer.publicCreationContentCrypto, 'publicCreationContentCrypto');
+  const baseNonce = generateNonce(); // fresh keys for every attempt: a retried accept never reuses a nonce
+  const own = ctx.own.templator(baseNonce);
+  const d = deriveTemplator(own.exchange, publicRequest.exc);
+  const transmitKey = deriveKey(d.tx, 1, KdfContext.templatorToRequestor);
+  const serialized = transportStringify({ '@type': 'RelationshipCreationResponseContentWrapper', relationshipId: id });
+  const plaintext = signedEnvelope(serialized, 'serializedCreationResponseContent', ctx.identity.keys.device, own.signature);
+  const outerResponse = transportStringify({
+    '@type': 'RelationshipCreationResponseContentCipher',
+    cipher: cryptoJson(cipherToJson(encryptWithCounter(utf8(plaintext), transmitKey, baseNonce, 0), false)),
+    publicCreationResponseContentCrypto: cryptoJson(
+      relationshipPublicResponseToJson(
+        { exc: own.exchange.pub, sig: own.signature.pub, sta: { nnc: baseNonce, alg: EncryptionAlgorithm.XCHACHA20_POLY1305, typ: StateType.Transmit } },
+        false,
+      ),
+    ),
+  });
+  await ensureRegistered(ctx, id, { role: 'templator', templateId: dto.relationshipTemplateId });
+  const accepted = await ctx.client.acceptRelationship(id, jsonToBase64Url(outerResponse));
+  return openRelationship(ctx, { ...accepted, creationContent: dto.creationContent, creationResponseContent: jsonToBase64Url(outerResponse) });
+}
