@@ -7,7 +7,8 @@ import { checkFileMetadata, checkMessage, checkRelationship, checkTemplate, chec
 
 /**
  * A typed client of the enmeshed Backbone Consumer API v2: one method per call this package makes.
- * No crypto happens here; bodies are already-encrypted strings and bytes.
+ * No crypto happens here; bodies are already-encrypted strings and bytes. Every record it returns is
+ * shape-checked, and a record fetched or changed by id is checked to be that record (validate.ts).
  */
 
 export interface PlatformClientOptions extends Omit<HttpOptions, 'baseUrl'> {
@@ -236,7 +237,7 @@ export class PlatformClient {
   async getTemplate(id: string, password?: string): Promise<T.TemplateDto> {
     const query = password ? new URLSearchParams({ password }) : undefined;
     const path = `${API}/RelationshipTemplates/${seg(id)}`;
-    return checkTemplate(await this.call({ method: 'GET', path, query }), { method: 'GET', path });
+    return checkTemplate(await this.call({ method: 'GET', path, query }), { method: 'GET', path }, id);
   }
 
   templates(items: readonly { id: string; password?: string }[]): AsyncGenerator<T.TemplateDto> {
@@ -265,7 +266,7 @@ export class PlatformClient {
 
   async getRelationship(id: string): Promise<T.RelationshipDto> {
     const path = `${API}/Relationships/${seg(id)}`;
-    return checkRelationship(await this.call({ method: 'GET', path }), { method: 'GET', path });
+    return checkRelationship(await this.call({ method: 'GET', path }), { method: 'GET', path }, id);
   }
 
   relationships(ids: readonly string[]): AsyncGenerator<T.RelationshipDto> {
@@ -274,7 +275,7 @@ export class PlatformClient {
 
   private async relationshipAction(id: string, action: string, body: unknown = {}): Promise<T.RelationshipDto> {
     const path = `${API}/Relationships/${seg(id)}/${action}`;
-    return checkRelationship(await this.call({ method: 'PUT', path, body }), { method: 'PUT', path });
+    return checkRelationship(await this.call({ method: 'PUT', path, body }), { method: 'PUT', path }, id);
   }
 
   acceptRelationship(id: string, creationResponseContent?: string): Promise<T.RelationshipDto> {
@@ -314,7 +315,7 @@ export class PlatformClient {
   /** Reading a message as a recipient marks it received. */
   async getMessage(id: string): Promise<T.MessageDto> {
     const path = `${API}/Messages/${seg(id)}`;
-    return checkMessage(await this.call({ method: 'GET', path }), { method: 'GET', path });
+    return checkMessage(await this.call({ method: 'GET', path }), { method: 'GET', path }, id);
   }
 
   /** Own messages (sent and received), oldest first; with ids only those. */
@@ -341,7 +342,7 @@ export class PlatformClient {
 
   async getFileMetadata(id: string): Promise<T.FileMetadataDto> {
     const path = `${API}/Files/${seg(id)}/Metadata`;
-    return checkFileMetadata(await this.call({ method: 'GET', path }), { method: 'GET', path });
+    return checkFileMetadata(await this.call({ method: 'GET', path }), { method: 'GET', path }, id);
   }
 
   /** The encrypted blob, as the Backbone stores it. */
@@ -368,7 +369,7 @@ export class PlatformClient {
   async getToken(id: string, password?: string): Promise<T.TokenDto> {
     const spec: RequestSpec = { method: 'GET', path: `${API}/Tokens/${seg(id)}` };
     if (password) spec.query = new URLSearchParams({ password });
-    return checkToken(await (this.auth ? this.call(spec) : this.anonymous(spec)), { method: 'GET', path: spec.path });
+    return checkToken(await (this.auth ? this.call(spec) : this.anonymous(spec)), { method: 'GET', path: spec.path }, id);
   }
 
   tokens(ids: readonly string[]): AsyncGenerator<T.TokenDto> {

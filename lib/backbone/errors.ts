@@ -67,7 +67,7 @@ export function isPlatformError(error: unknown, code?: string): error is Platfor
   return error instanceof PlatformError && (code === undefined || error.code === code);
 }
 
-/** Backbone error codes this package reacts to. */
+/** Error codes this package reacts to: the Backbone's, and the client's own `error.client.…`. */
 export const PlatformCodes = {
   recordNotFound: 'error.platform.recordNotFound',
   unauthorized: 'error.platform.unauthorized',
@@ -83,4 +83,6 @@ export const PlatformCodes = {
   noRelationshipToRecipient: 'error.platform.validation.message.noRelationshipToRecipientExists',
   relationshipToRecipientNotActive: 'error.platform.validation.message.relationshipToRecipientNotActive',
   templateAllocationsExhausted: 'error.platform.validation.relationshipTemplate.maxNumberOfAllocationsExhausted',
+  /** A record fetched by id came back with another id (see validate.ts). */
+  wrongRecord: 'error.client.wrongRecord',
 } as const;

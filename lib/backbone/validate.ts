@@ -1,4 +1,4 @@
-import { PlatformError } from './errors';
+import { PlatformCodes, PlatformError } from './errors';
 import type * as T from './types';
 
 /**
@@ -11,6 +11,10 @@ import type * as T from './types';
  * `null` list entry crashed the protocol layer with a TypeError, and wrong types (a number for a
  * date, an object for an address) flowed into messages, trigger cursors and node outputs.
  * The crypto content of the fields (ciphers, signatures) is checked where it is opened.
+ *
+ * A record fetched by id must carry that id (`expectedId`), or the answer is a PlatformError
+ * `error.client.wrongRecord`: the signed content of a message carries no message id, so an answer
+ * about another (authentic) message would verify, and every caller would have to remember to compare.
  */
 
 type Where = { method: string; path: string };
@@ -79,6 +83,18 @@ class Shape {
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) this.fail(field, 'a count');
   }
 
+  /** Checked last, after the shape: the record is the one asked for (when the call names one). */
+  sameId(o: Record<string, unknown>, expectedId: string | undefined): void {
+    if (expectedId === undefined || o.id === expectedId) return;
+    throw new PlatformError({
+      kind: 'malformedResponse',
+      code: PlatformCodes.wrongRecord,
+      method: this.where.method,
+      path: this.where.path,
+      message: `The Platform answered the request for ${this.what} ${expectedId} with ${this.what} ${String(o.id)}`,
+    });
+  }
+
   array(o: Record<string, unknown>, field: string): unknown[] {
     const v = o[field];
     if (!Array.isArray(v)) this.fail(field, 'a list');
@@ -86,7 +102,7 @@ class Shape {
   }
 }
 
-export function checkMessage(value: unknown, where: Where): T.MessageDto {
+export function checkMessage(value: unknown, where: Where, expectedId?: string): T.MessageDto {
   const s = new Shape(where, 'message');
   const o = s.object(value);
   s.id(o, 'id');
@@ -102,10 +118,11 @@ export function checkMessage(value: unknown, where: Where): T.MessageDto {
     s.date(e, 'receivedAt', true);
     s.id(e, 'receivedByDevice', true);
   });
+  s.sameId(o, expectedId);
   return value as T.MessageDto;
 }
 
-export function checkRelationship(value: unknown, where: Where): T.RelationshipDto {
+export function checkRelationship(value: unknown, where: Where, expectedId?: string): T.RelationshipDto {
   const s = new Shape(where, 'relationship');
   const o = s.object(value);
   s.id(o, 'id');
@@ -125,10 +142,11 @@ export function checkRelationship(value: unknown, where: Where): T.RelationshipD
     s.word(e, 'oldStatus', true);
     s.word(e, 'newStatus');
   });
+  s.sameId(o, expectedId);
   return value as T.RelationshipDto;
 }
 
-export function checkFileMetadata(value: unknown, where: Where): T.FileMetadataDto {
+export function checkFileMetadata(value: unknown, where: Where, expectedId?: string): T.FileMetadataDto {
   const s = new Shape(where, 'file');
   const o = s.object(value);
   s.id(o, 'id');
@@ -140,10 +158,11 @@ export function checkFileMetadata(value: unknown, where: Where): T.FileMetadataD
   s.count(o, 'cipherSize');
   s.id(o, 'createdByDevice', true);
   s.string(o, 'encryptedProperties', true);
+  s.sameId(o, expectedId);
   return value as T.FileMetadataDto;
 }
 
-export function checkTemplate(value: unknown, where: Where): T.TemplateDto {
+export function checkTemplate(value: unknown, where: Where, expectedId?: string): T.TemplateDto {
   const s = new Shape(where, 'template');
   const o = s.object(value);
   s.id(o, 'id');
@@ -154,10 +173,11 @@ export function checkTemplate(value: unknown, where: Where): T.TemplateDto {
   s.date(o, 'createdAt');
   s.date(o, 'expiresAt', true);
   s.count(o, 'maxNumberOfAllocations', true);
+  s.sameId(o, expectedId);
   return value as T.TemplateDto;
 }
 
-export function checkToken(value: unknown, where: Where): T.TokenDto {
+export function checkToken(value: unknown, where: Where, expectedId?: string): T.TokenDto {
   const s = new Shape(where, 'token');
   const o = s.object(value);
   s.id(o, 'id');
@@ -167,5 +187,6 @@ export function checkToken(value: unknown, where: Where): T.TokenDto {
   s.string(o, 'content', true);
   s.date(o, 'createdAt');
   s.date(o, 'expiresAt');
+  s.sameId(o, expectedId);
   return value as T.TokenDto;
 }

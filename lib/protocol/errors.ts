@@ -40,14 +40,22 @@ export class ProtocolError extends Error {
 }
 
 /**
- * Runs a Platform call; its "not found" becomes a ProtocolError that says what may be wrong
- * (everything else passes through unchanged).
+ * Runs a Backbone read by id. Its two answers about something else than the record asked for
+ * become ProtocolErrors naming the id: "not found" (`notFound`, with `message`), and a record with
+ * another id, which the client refuses (`invalid`). Everything else passes through unchanged.
  */
-export async function orNotFound<T>(call: Promise<T>, code: ProtocolErrorCode, message: string, objectId: string): Promise<T> {
+export async function readById<T>(
+  call: Promise<T>,
+  objectId: string,
+  codes: { notFound: ProtocolErrorCode; invalid: ProtocolErrorCode },
+  message: string,
+): Promise<T> {
   try {
     return await call;
   } catch (error) {
-    if ((error as { code?: unknown })?.code === 'error.platform.recordNotFound') throw new ProtocolError(code, message, objectId, error);
+    const code = (error as { code?: unknown })?.code;
+    if (code === 'error.platform.recordNotFound') throw new ProtocolError(codes.notFound, message, objectId, error);
+    if (code === 'error.client.wrongRecord') throw new ProtocolError(codes.invalid, (error as Error).message, objectId, error);
     throw error;
   }
 }

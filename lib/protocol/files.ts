@@ -21,7 +21,7 @@ import {
 } from '../crypto';
 import type { FileMetadataDto } from '../backbone';
 import type { Participant } from './participant';
-import { ProtocolError, isProtocolError, orNotFound } from './errors';
+import { ProtocolError, isProtocolError, readById } from './errors';
 import type { FileReference } from './file-reference';
 import { referenceToUrl, truncateReference } from './references';
 import { cryptoJson, transportStringify } from './serialize';
@@ -169,9 +169,8 @@ function publicMetadata(m: DecryptedMetadata): FileMetadata {
 }
 
 async function metadataDto(ctx: Participant, id: string): Promise<FileMetadataDto> {
-  const dto = await orNotFound(ctx.client.getFileMetadata(id), 'protocol.file.invalid', `File ${id} does not exist, expired or was deleted`, id);
-  if (dto.id !== id) throw new ProtocolError('protocol.file.invalid', `The Platform answered the request for file ${id} with file ${dto.id}`, id);
-  return dto;
+  const codes = { notFound: 'protocol.file.invalid', invalid: 'protocol.file.invalid' } as const;
+  return readById(ctx.client.getFileMetadata(id), id, codes, `File ${id} does not exist, expired or was deleted`);
 }
 
 /** The metadata key of one of OUR files (derived from its metadata nonce). */

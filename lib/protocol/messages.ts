@@ -21,7 +21,7 @@ import {
 import type { MessageDto } from '../backbone';
 import type { Participant } from './participant';
 import { isMail, type MessageContent } from './mail';
-import { ProtocolError, isProtocolError, orNotFound } from './errors';
+import { ProtocolError, isProtocolError, readById } from './errors';
 import { fileReferenceJson, parseFileReferenceJson, type FileReference } from './file-reference';
 import { cachedRelationshipKeys, listRelationships, openRelationship, relationshipWith, type Relationship } from './relationships';
 import { parseJsonText, transportStringify } from './serialize';
@@ -210,9 +210,7 @@ export async function openMessage(ctx: Participant, dto: MessageDto, relationshi
 }
 
 export async function getMessage(ctx: Participant, id: string): Promise<Message> {
-  const dto = await orNotFound(ctx.client.getMessage(id), 'protocol.message.invalid', `Message ${id} does not exist or is not visible to this identity`, id);
-  // The signed content carries no message id, so an answer about another (authentic) message
-  // would verify: the Platform must answer about the message we asked for.
-  if (dto.id !== id) throw new ProtocolError('protocol.message.invalid', `The Platform answered the request for message ${id} with message ${dto.id}`, id);
+  const codes = { notFound: 'protocol.message.invalid', invalid: 'protocol.message.invalid' } as const;
+  const dto = await readById(ctx.client.getMessage(id), id, codes, `Message ${id} does not exist or is not visible to this identity`);
   return openMessage(ctx, dto);
 }

@@ -28,7 +28,7 @@ import {
 } from '../crypto';
 import type { TemplateDto } from '../backbone';
 import type { Participant } from './participant';
-import { ProtocolError, isProtocolError, orNotFound } from './errors';
+import { ProtocolError, isProtocolError, readById } from './errors';
 import { parseReference, referenceToUrl, truncateReference, type Reference } from './references';
 import { cryptoJson, parseJsonText, transportStringify } from './serialize';
 import { createToken, passwordHashFor, passwordSetup, readToken, type PasswordInput } from './tokens';
@@ -257,14 +257,12 @@ export async function loadTemplate(ctx: Participant, referenceText: string, pass
     throw new ProtocolError('protocol.template.notForYou', `Template ${reference.id} is meant for another identity`, reference.id);
   }
   const hash = passwordHashFor(reference, password);
-  const dto = await orNotFound(
+  const dto = await readById(
     ctx.client.getTemplate(reference.id, hash),
-    'protocol.template.expired',
-    `Template ${reference.id} was not found: it expired, was deleted, is meant for another identity${hash ? ', or the password is wrong' : ''}`,
     reference.id,
+    { notFound: 'protocol.template.expired', invalid: 'protocol.template.invalid' },
+    `Template ${reference.id} was not found: it expired, was deleted, is meant for another identity${hash ? ', or the password is wrong' : ''}`,
   );
-  // As for messages and files: the answer must be about the template asked for (found by test/faults/response-fuzzing).
-  if (dto.id !== reference.id) throw new ProtocolError('protocol.template.invalid', `The Platform answered the request for template ${reference.id} with template ${dto.id}`, reference.id);
   return openTemplate(dto, reference.key, hostnameOf(ctx.baseUrl));
 }
 

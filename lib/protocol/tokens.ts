@@ -15,7 +15,7 @@ import {
 } from '../crypto';
 import type { PlatformClient } from '../backbone';
 import type { Participant } from './participant';
-import { ProtocolError, orNotFound } from './errors';
+import { ProtocolError, readById } from './errors';
 import type { PasswordProtection, Reference } from './references';
 import { transportStringify } from './serialize';
 
@@ -83,14 +83,12 @@ export async function createToken(
 /** Reads and decrypts a token's content. */
 export async function readToken(client: PlatformClient, reference: Reference, password?: string): Promise<Record<string, unknown>> {
   const hash = passwordHashFor(reference, password);
-  const dto = await orNotFound(
+  const dto = await readById(
     client.getToken(reference.id, hash),
-    'protocol.token.invalid',
-    `Token ${reference.id} was not found: it expired, was deleted, is meant for another identity${hash ? ', or the password is wrong' : ''}`,
     reference.id,
+    { notFound: 'protocol.token.invalid', invalid: 'protocol.token.invalid' },
+    `Token ${reference.id} was not found: it expired, was deleted, is meant for another identity${hash ? ', or the password is wrong' : ''}`,
   );
-  // The answer must be about the token asked for (found by test/faults/response-fuzzing).
-  if (dto.id !== reference.id) throw new ProtocolError('protocol.token.invalid', `The Platform answered the request for token ${reference.id} with token ${dto.id}`, reference.id);
   if (!dto.content) throw new ProtocolError('protocol.token.invalid', `Token ${reference.id} has no content`, reference.id);
   try {
     const value = JSON.parse(fromUtf8(decrypt(parseCipher(base64UrlToJson(dto.content, 'token content')), reference.key, undefined, 'token content'))) as unknown;

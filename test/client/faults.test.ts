@@ -141,3 +141,20 @@ test('401 on an authenticated call: one new login and one retry; a second 401 is
   // the login form carried the password; no error or event text does
   expect(JSON.stringify(error) + error.message).not.toContain('password=p');
 });
+
+test('a record fetched by id must be that record: another id is error.client.wrongRecord, for every caller', async () => {
+  const token = json(200, { access_token: 't', expires_in: 300 });
+  const address = (n: number): string => `did:e:localhost:dids:${String(n).repeat(22)}`;
+  const relationship = (id: string) =>
+    json(200, {
+      result: { id, relationshipTemplateId: 'RLTaaaaaaaaaaaaaaaaa', from: address(1), to: address(2), status: 'Pending', createdAt: new Date().toISOString(), auditLog: [] },
+    });
+  const asked = 'RELaaaaaaaaaaaaaaaaa';
+  server = await scriptedServer([token, relationship('RELbbbbbbbbbbbbbbbbb'), relationship('RELbbbbbbbbbbbbbbbbb'), relationship(asked)]);
+  const client = new PlatformClient({ baseUrl: server.url, login: { clientId: 'c', clientSecret: 's', username: 'u', password: 'p' } });
+  const error = await failure(client.getRelationship(asked));
+  expect(error).toMatchObject({ kind: 'malformedResponse', code: 'error.client.wrongRecord', method: 'GET', path: `/api/v2/Relationships/${asked}` });
+  expect(error.message).toBe(`The Platform answered the request for relationship ${asked} with relationship RELbbbbbbbbbbbbbbbbb`);
+  expect((await failure(client.acceptRelationship(asked))).code).toBe('error.client.wrongRecord');
+  expect((await client.getRelationship(asked)).id).toBe(asked);
+});

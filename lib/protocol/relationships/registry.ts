@@ -1,5 +1,5 @@
 import { isPlatformError } from '../../backbone';
-import { ProtocolError, orNotFound } from '../errors';
+import { ProtocolError, readById } from '../errors';
 import type { Participant } from '../participant';
 import { cachedRelationshipKeys } from './keys';
 import { openRelationship } from './open';
@@ -40,7 +40,7 @@ export async function listRelationships(ctx: Participant, options: { refresh?: b
 }
 
 export async function getRelationship(ctx: Participant, id: string): Promise<Relationship> {
-  const dto = await orNotFound(
+  const dto = await readById(
     ctx.client.getRelationship(id).catch((error: unknown) => {
       // After decomposing, the Backbone refuses the record: for us it is gone.
       if (isPlatformError(error, 'error.platform.validation.relationship.relationshipAlreadyDecomposed')) {
@@ -48,12 +48,10 @@ export async function getRelationship(ctx: Participant, id: string): Promise<Rel
       }
       throw error;
     }),
-    'protocol.relationship.notFound',
-    `Relationship ${id} does not exist or does not involve this identity`,
     id,
+    { notFound: 'protocol.relationship.notFound', invalid: 'protocol.relationship.invalid' },
+    `Relationship ${id} does not exist or does not involve this identity`,
   );
-  // The answer must be about the relationship asked for (found by test/faults/response-fuzzing).
-  if (dto.id !== id) throw new ProtocolError('protocol.relationship.invalid', `The Platform answered the request for relationship ${id} with relationship ${dto.id}`, id);
   return openRelationship(ctx, dto);
 }
 
