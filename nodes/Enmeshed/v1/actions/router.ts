@@ -12,17 +12,34 @@ import * as relationshipTemplate from './relationshipTemplate/RelationshipTempla
 
 type Operation = (this: IExecuteFunctions, i: number, participant: Participant) => Promise<INodeExecutionData[]>;
 
-const resources = { message, file, relationshipTemplate, relationship, identity } as unknown as Record<
-  string,
-  Record<string, { execute?: Operation } | undefined>
->;
+/**
+ * The `execute` of resource + operation. Checked by the compiler against EnmeshedType: an operation
+ * it lists without a module exporting `execute` does not compile. Undefined for values the node
+ * description does not offer (an edited workflow file).
+ */
+function operationFor(node: EnmeshedType): Operation | undefined {
+  switch (node.resource) {
+    case 'message':
+      return message[node.operation]?.execute;
+    case 'file':
+      return file[node.operation]?.execute;
+    case 'relationshipTemplate':
+      return relationshipTemplate[node.operation]?.execute;
+    case 'relationship':
+      return relationship[node.operation]?.execute;
+    case 'identity':
+      return identity[node.operation]?.execute;
+    default:
+      return undefined;
+  }
+}
 
 /** resource + operation → the operation module; every item separately, with Continue On Fail. */
 export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
   const items = this.getInputData();
-  const resource = this.getNodeParameter('resource', 0) as EnmeshedType['resource'];
+  const resource = this.getNodeParameter('resource', 0) as string;
   const operation = this.getNodeParameter('operation', 0) as string;
-  const execute = resources[resource]?.[operation]?.execute;
+  const execute = operationFor({ resource, operation } as EnmeshedType);
   if (!execute) {
     throw new NodeOperationError(this.getNode(), `The operation "${operation}" of "${resource}" is not supported`);
   }
