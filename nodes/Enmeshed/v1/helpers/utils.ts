@@ -1,16 +1,4 @@
-import { NodeOperationError, type IDataObject, type IDisplayOptions, type IExecuteFunctions, type INodeExecutionData, type INodeProperties } from 'n8n-workflow';
-
-/** Adds `displayOptions` to every property of an operation (the nodes-base v2 pattern). */
-export function updateDisplayOptions(displayOptions: IDisplayOptions, properties: INodeProperties[]): INodeProperties[] {
-  return properties.map((property) => ({
-    ...property,
-    displayOptions: {
-      ...property.displayOptions,
-      show: { ...displayOptions.show, ...property.displayOptions?.show },
-      hide: { ...displayOptions.hide, ...property.displayOptions?.hide },
-    },
-  }));
-}
+import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
 
 export function item(json: IDataObject, itemIndex: number, binary?: INodeExecutionData['binary']): INodeExecutionData {
   const out: INodeExecutionData = { json, pairedItem: { item: itemIndex } };

@@ -1,7 +1,8 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { updateDisplayOptions } from 'n8n-workflow';
 import { getFile, type Participant } from '../../../../../lib/protocol';
 import { fileToJson } from '../../../../shared/output';
-import { item, updateDisplayOptions } from '../../helpers/utils';
+import { item } from '../../helpers/utils';
 import { fileField, fileInput } from './shared';
 
 const properties: INodeProperties[] = [fileField];

@@ -1,8 +1,9 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { updateDisplayOptions } from 'n8n-workflow';
 import { listOwnFiles, type Participant } from '../../../../../lib/protocol';
 import { fileToJson } from '../../../../shared/output';
 import { limitField, returnAllField } from '../../helpers/fields';
-import { item, updateDisplayOptions } from '../../helpers/utils';
+import { item } from '../../helpers/utils';
 
 const properties: INodeProperties[] = [returnAllField, limitField];
 

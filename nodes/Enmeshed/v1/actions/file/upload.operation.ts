@@ -1,8 +1,9 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { updateDisplayOptions } from 'n8n-workflow';
 import { uploadFile, type Participant } from '../../../../../lib/protocol';
 import { binaryExists, missingBinaryError, readBinary } from '../../../../shared/binary';
 import { fileToJson } from '../../../../shared/output';
-import { daysFromNow, item, updateDisplayOptions } from '../../helpers/utils';
+import { daysFromNow, item } from '../../helpers/utils';
 
 const properties: INodeProperties[] = [
   {

@@ -1,7 +1,8 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { updateDisplayOptions } from 'n8n-workflow';
 import { signaturePublicKeyToJson, toBase64, toBase64Url } from '../../../../../lib/crypto';
 import type { Participant } from '../../../../../lib/protocol';
-import { item, updateDisplayOptions } from '../../helpers/utils';
+import { item } from '../../helpers/utils';
 
 const properties: INodeProperties[] = [];
 

@@ -1,9 +1,10 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { updateDisplayOptions } from 'n8n-workflow';
 import { getMessage, type Participant } from '../../../../../lib/protocol';
 import { attachmentsToBinary } from '../../../../shared/binary';
 import { simplifyMessage } from '../../../../shared/output';
 import { messageIdField } from '../../helpers/fields';
-import { item, requireId, updateDisplayOptions } from '../../helpers/utils';
+import { item, requireId } from '../../helpers/utils';
 
 const properties: INodeProperties[] = [
   messageIdField,

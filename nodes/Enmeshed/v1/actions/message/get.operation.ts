@@ -1,8 +1,9 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { updateDisplayOptions } from 'n8n-workflow';
 import { getMessage, type Participant } from '../../../../../lib/protocol';
 import { messageToJson, simplifyMessage } from '../../../../shared/output';
 import { messageIdField, simplifyField } from '../../helpers/fields';
-import { item, requireId, updateDisplayOptions } from '../../helpers/utils';
+import { item, requireId } from '../../helpers/utils';
 
 const properties: INodeProperties[] = [messageIdField, simplifyField];
 

@@ -1,9 +1,10 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { updateDisplayOptions } from 'n8n-workflow';
 import { listRelationships, messagesNewestFirst, openMessage, ProtocolError, type Participant } from '../../../../../lib/protocol';
 import { toNodeError } from '../../../../shared/errors';
 import { messageToJson, simplifyMessage } from '../../../../shared/output';
 import { limitField, returnAllField, simplifyField } from '../../helpers/fields';
-import { addressList, item, updateDisplayOptions } from '../../helpers/utils';
+import { addressList, item } from '../../helpers/utils';
 
 const properties: INodeProperties[] = [
   returnAllField,

@@ -1,9 +1,10 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { updateDisplayOptions } from 'n8n-workflow';
 import { buildMail, relationshipWith, sendMessage, toMessageContent, uploadFile, type BodyFormat, type FileReference, type MessageContent, type Participant } from '../../../../../lib/protocol';
 import { binaryExists, binaryPropertyNames, missingBinaryError, readBinary } from '../../../../shared/binary';
 import { messageToJson, simplifyMessage } from '../../../../shared/output';
 import { peerLocator, simplifyField } from '../../helpers/fields';
-import { addressList, daysFromNow, item, jsonParameter, locatorValue, updateDisplayOptions } from '../../helpers/utils';
+import { addressList, daysFromNow, item, jsonParameter, locatorValue } from '../../helpers/utils';
 
 const properties: INodeProperties[] = [
   peerLocator('to', 'To', 'The recipient: a peer you have an active relationship with'),

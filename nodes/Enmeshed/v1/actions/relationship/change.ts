@@ -1,8 +1,9 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { updateDisplayOptions } from 'n8n-workflow';
 import { acceptRelationship, changeRelationship, getRelationship, type Participant, type RelationshipAction } from '../../../../../lib/protocol';
 import { relationshipToJson } from '../../../../shared/output';
 import { relationshipLocator } from '../../helpers/fields';
-import { item, requireId, updateDisplayOptions } from '../../helpers/utils';
+import { item, requireId } from '../../helpers/utils';
 
 /** Accept / reject / revoke / terminate share one shape: a relationship in, the updated one out. */
 export function changeOperation(operation: string, action: RelationshipAction | 'accept') {

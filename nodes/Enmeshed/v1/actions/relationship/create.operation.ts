@@ -1,8 +1,8 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
-import { NodeOperationError } from 'n8n-workflow';
+import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 import { buildAcceptResponse, loadTemplate, requestRelationship, type Participant } from '../../../../../lib/protocol';
 import { relationshipToJson } from '../../../../shared/output';
-import { item, jsonParameter, updateDisplayOptions } from '../../helpers/utils';
+import { item, jsonParameter } from '../../helpers/utils';
 import { passwordField, referenceField } from '../relationshipTemplate/load.operation';
 
 const properties: INodeProperties[] = [

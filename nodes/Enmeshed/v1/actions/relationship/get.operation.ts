@@ -1,8 +1,9 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { updateDisplayOptions } from 'n8n-workflow';
 import { getRelationship, type Participant } from '../../../../../lib/protocol';
 import { relationshipToJson } from '../../../../shared/output';
 import { relationshipLocator } from '../../helpers/fields';
-import { item, requireId, updateDisplayOptions } from '../../helpers/utils';
+import { item, requireId } from '../../helpers/utils';
 
 const properties: INodeProperties[] = [relationshipLocator];
 

@@ -1,8 +1,9 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { updateDisplayOptions } from 'n8n-workflow';
 import { listRelationships, sync, type Participant } from '../../../../../lib/protocol';
 import { relationshipToJson } from '../../../../shared/output';
 import { limitField, returnAllField } from '../../helpers/fields';
-import { item, updateDisplayOptions } from '../../helpers/utils';
+import { item } from '../../helpers/utils';
 
 const STATUSES = ['Pending', 'Active', 'Rejected', 'Revoked', 'Terminated', 'DeletionProposed'];
 

@@ -1,8 +1,8 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
-import { NodeOperationError } from 'n8n-workflow';
+import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 import { buildRelationshipTemplateContent, createTemplate, createTemplateToken, validateTemplateContent, type Participant } from '../../../../../lib/protocol';
 import { qrPng } from '../../../../shared/qr-png';
-import { daysFromNow, item, jsonParameter, updateDisplayOptions } from '../../helpers/utils';
+import { daysFromNow, item, jsonParameter } from '../../helpers/utils';
 
 const properties: INodeProperties[] = [
   {

@@ -1,7 +1,8 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { updateDisplayOptions } from 'n8n-workflow';
 import { readOwnTemplate, type Participant } from '../../../../../lib/protocol';
 import { templateToJson } from '../../../../shared/output';
-import { item, requireId, updateDisplayOptions } from '../../helpers/utils';
+import { item, requireId } from '../../helpers/utils';
 
 const properties: INodeProperties[] = [
   {

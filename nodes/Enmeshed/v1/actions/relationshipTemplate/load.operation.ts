@@ -1,7 +1,8 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { updateDisplayOptions } from 'n8n-workflow';
 import { loadTemplate, type Participant } from '../../../../../lib/protocol';
 import { templateToJson } from '../../../../shared/output';
-import { item, updateDisplayOptions } from '../../helpers/utils';
+import { item } from '../../helpers/utils';
 
 export const referenceField: INodeProperties = {
   displayName: 'Reference',
