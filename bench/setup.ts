@@ -3,17 +3,9 @@
  * (lib/protocol) and @nmshd/transport 7.0.0 (the interop harness), set up the same way on each side
  * (A offers a template, B requests, A accepts), and timing helpers.
  */
-import {
-  acceptRelationship,
-  createTemplate,
-  loadTemplate,
-  requestRelationship,
-  sync,
-  type Participant,
-  type ParticipantOptions,
-} from '../lib/protocol';
-import type { ParticipantCredential } from '../lib/protocol/participant';
+import type { Participant, ParticipantCredential, ParticipantOptions } from '../lib/protocol';
 import { newParticipant } from '../test/helpers/participants';
+import { relate } from '../test/helpers/relate';
 import { RelationshipStatus, createTransportAccount, type TransportAccount } from '../test/interop/transport/harness';
 
 export type OurParticipant = Participant & { credential: ParticipantCredential };
@@ -37,21 +29,6 @@ export async function ourPair(baseUrl: string, options: ParticipantOptions = {})
   const b = await newParticipant(baseUrl, options);
   const relationshipId = await relate(a, b);
   return { a, b, relationshipId };
-}
-
-/** An active relationship between two of our participants; returns its id. */
-export async function relate(templator: Participant, requestor: Participant): Promise<string> {
-  const template = await createTemplate(templator, {
-    content: { '@type': 'ArbitraryRelationshipTemplateContent', value: { bench: true } },
-    expiresAt: inOneDay(),
-  });
-  const request = await requestRelationship(requestor, await loadTemplate(requestor, template.truncatedReference), {
-    '@type': 'ArbitraryRelationshipCreationContent',
-    value: { bench: true },
-  });
-  await sync(templator);
-  await acceptRelationship(templator, request.id);
-  return request.id;
 }
 
 /**

@@ -22,7 +22,8 @@ import { poll, seed, type PollOptions, type TriggerState } from '../nodes/Enmesh
 import { newParticipant } from '../test/helpers/participants';
 import { startCountingProxy } from './counting-proxy';
 import { startBenchPlatform } from './platform-host';
-import { median, now, relate } from './setup';
+import { relate } from '../test/helpers/relate';
+import { median, now } from './setup';
 
 export interface PollCost {
   requests: number;

@@ -14,16 +14,7 @@ import {
   toBase64,
   utf8,
 } from '../../lib/crypto';
-import {
-  acceptRelationship,
-  createTemplate,
-  getRelationship,
-  loadTemplate,
-  parseIdentityRecord,
-  requestRelationship,
-  sync,
-  type Participant,
-} from '../../lib/protocol';
+import { getRelationship, parseIdentityRecord, type Participant } from '../../lib/protocol';
 import { transportStringify } from '../../lib/protocol/serialize';
 import type { ParticipantCredential } from '../../lib/protocol/participant';
 import { Enmeshed } from '../../nodes/Enmeshed/Enmeshed.node';
@@ -46,18 +37,6 @@ export interface NodeIdentity {
 export async function nodeIdentity(platformUrl: string): Promise<NodeIdentity> {
   const lib = await newParticipant(platformUrl);
   return { credential: { ...lib.credential }, lib, address: lib.address };
-}
-
-/** An Active relationship between two participants (lib only); returns its id. */
-export async function relate(templator: Participant, requestor: Participant): Promise<string> {
-  const template = await createTemplate(templator, { content: { '@type': 'ArbitraryRelationshipTemplateContent', value: 'setup' }, expiresAt: inOneDay() });
-  const request = await requestRelationship(requestor, await loadTemplate(requestor, template.truncatedReference), {
-    '@type': 'ArbitraryRelationshipCreationContent',
-    value: 'setup',
-  });
-  await sync(templator);
-  await acceptRelationship(templator, request.id);
-  return request.id;
 }
 
 /** Runs the Enmeshed node (v1, through the versioned node as n8n does) and returns its only output. */

@@ -9,7 +9,8 @@ import { startPlatform, type PlatformHandle } from '../../platform/server';
 import { buildMail, downloadFile, getMessage, listOwnFiles, sendMessage, uploadFile, type Participant } from '../../lib/protocol';
 import { newParticipant } from '../helpers/participants';
 import { binaryBuffer, binaryItem, rl } from './context';
-import { inOneDay, nodeIdentity, relate, runNode, runNodeError, sendUnreadable, sleep, type NodeIdentity } from './helpers';
+import { relate } from '../helpers/relate';
+import { inOneDay, nodeIdentity, runNode, runNodeError, sendUnreadable, sleep, type NodeIdentity } from './helpers';
 
 let platform: PlatformHandle;
 let org: NodeIdentity;

@@ -20,7 +20,8 @@ import { buildRelationshipTemplateContent } from '../../lib/protocol';
 import { searchPeers, searchRelationships } from '../../nodes/Enmeshed/v1/methods/listSearch';
 import { newParticipant } from '../helpers/participants';
 import { loadOptionsContext, rl } from './context';
-import { inOneDay, nodeIdentity, relate, runNode, runNodeError, type NodeIdentity } from './helpers';
+import { relate } from '../helpers/relate';
+import { inOneDay, nodeIdentity, runNode, runNodeError, type NodeIdentity } from './helpers';
 
 let platform: PlatformHandle;
 let org: NodeIdentity;

@@ -19,7 +19,8 @@ import {
 } from '../../lib/protocol';
 import { newParticipant } from '../helpers/participants';
 import { binaryBuffer, pollContext, type BinaryMode } from './context';
-import { inOneDay, nodeIdentity, poll, relate, runNode, sendUnreadable, sleep, type NodeIdentity } from './helpers';
+import { relate } from '../helpers/relate';
+import { inOneDay, nodeIdentity, poll, runNode, sendUnreadable, sleep, type NodeIdentity } from './helpers';
 
 let platform: PlatformHandle;
 let org: NodeIdentity;

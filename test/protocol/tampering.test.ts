@@ -38,17 +38,12 @@ import {
 } from '../../lib/crypto';
 import {
   ProtocolError,
-  acceptRelationship,
-  createTemplate,
   downloadFile,
   getFile,
   getMessage,
   getRelationship,
-  loadTemplate,
   openMessage,
-  requestRelationship,
   sendMessage,
-  sync,
   uploadFile,
   type FileReference,
   type Participant,
@@ -57,6 +52,7 @@ import {
 import { cryptoJson, transportStringify } from '../../lib/protocol/serialize';
 import { inOneDay, newParticipant } from '../helpers/participants';
 import { startTamperingProxy, type TamperingProxy } from '../helpers/proxy';
+import { relate } from '../helpers/relate';
 
 let platform: PlatformHandle;
 let proxy: TamperingProxy;
@@ -64,14 +60,6 @@ let a: Participant;
 let b: Participant;
 let c: Participant;
 let relAB: string;
-
-async function relate(templator: Participant, requestor: Participant): Promise<string> {
-  const t = await createTemplate(templator, { content: { '@type': 'ArbitraryRelationshipTemplateContent', value: 't' }, expiresAt: inOneDay() });
-  const r = await requestRelationship(requestor, await loadTemplate(requestor, t.truncatedReference), { '@type': 'ArbitraryRelationshipCreationContent', value: 'r' });
-  await sync(templator);
-  await acceptRelationship(templator, r.id);
-  return r.id;
-}
 
 beforeAll(async () => {
   platform = await startPlatform({});
