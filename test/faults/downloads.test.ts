@@ -9,10 +9,10 @@ import { isPlatformError } from '../../lib/backbone';
 import { downloadFile, openParticipant, uploadFile, type FileReference, type Participant } from '../../lib/protocol';
 import { startPlatform, type PlatformHandle } from '../../platform/server';
 import { inOneDay, newParticipant } from '../helpers/participants';
-import { startFaultProxy, type Fault, type FaultProxy } from './fault-proxy';
+import { startProxy, type Fault, type TestProxy } from '../helpers/proxy';
 
 let platform: PlatformHandle;
-let proxy: FaultProxy;
+let proxy: TestProxy;
 let reader: Participant;
 let file: FileReference;
 const content = randomBytes(2 * 1024 * 1024 + 17);
@@ -21,7 +21,7 @@ beforeAll(async () => {
   platform = await startPlatform({});
   const owner = await newParticipant(platform.baseUrl);
   file = (await uploadFile(owner, { content, filename: 'big.bin', mimetype: 'application/octet-stream', expiresAt: inOneDay() })).reference;
-  proxy = await startFaultProxy(platform.baseUrl);
+  proxy = await startProxy(platform.baseUrl);
   const other = await newParticipant(platform.baseUrl);
   reader = await openParticipant({ ...other.credential, platformUrl: proxy.baseUrl }, { shared: false, http: { timeoutMs: 1_500, maxAttempts: 3, backoffMs: 5, maxQuotaWaitMs: 2_000 } });
   await reader.client.getIdentity(); // log in before the faults start

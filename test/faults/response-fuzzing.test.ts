@@ -1,7 +1,7 @@
 /**
  * Malformed Platform ANSWERS: nothing crashes or hangs; a broken answer yields a typed error.
  *
- * B reads through a rewriting proxy (test/helpers/tampering-proxy.ts) in front of the local
+ * B reads through a rewriting proxy (test/helpers/proxy.ts) in front of the local
  * Platform. For each read — a message, the message list (through the trigger's poll), a
  * relationship, the relationship list, file metadata, a file's blob, a template, a token — the
  * clean answer is captured once, and then every variant of ./mutations.ts is served in its place,
@@ -39,20 +39,20 @@ import {
 import { poll, seed, type TriggerEvent, type TriggerState } from '../../nodes/EnmeshedTrigger/poller';
 import { startPlatform, type PlatformHandle } from '../../platform/server';
 import { inOneDay, newParticipant } from '../helpers/participants';
-import { startTamperingProxy, type TamperingProxy } from '../helpers/proxy';
+import { startProxy, type TestProxy } from '../helpers/proxy';
 import { blobVariants, jsonVariants, type Variant } from './mutations';
 import { relate } from '../helpers/relate';
 
 jest.setTimeout(120_000);
 
 let platform: PlatformHandle;
-let proxy: TamperingProxy;
+let proxy: TestProxy;
 let b: Participant;
 let ids: { message: string; relationship: string; file: FileReference; template: string; token: string; state: string };
 
 beforeAll(async () => {
   platform = await startPlatform({});
-  proxy = await startTamperingProxy(platform.baseUrl);
+  proxy = await startProxy(platform.baseUrl);
   const a = await newParticipant(platform.baseUrl);
   const direct = await newParticipant(platform.baseUrl);
   const relationship = await relate(a, direct);

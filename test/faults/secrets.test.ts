@@ -57,7 +57,7 @@ import { toNodeError } from '../../nodes/shared/errors';
 import { poll, sample, seed, type PollOptions, type TriggerEvent, type TriggerState } from '../../nodes/EnmeshedTrigger/poller';
 import { startPlatform, type PlatformHandle } from '../../platform/server';
 import { inOneDay } from '../helpers/participants';
-import { startTamperingProxy, type TamperingProxy } from '../helpers/proxy';
+import { startProxy, type TestProxy } from '../helpers/proxy';
 
 const CLIENT_ID = 'n8n-secrets-test';
 const CLIENT_SECRET = `cs-${toBase64Url(Buffer.from('a client secret nobody may log, 0123456789'))}`;
@@ -65,7 +65,7 @@ const TEMPLATE_PASSWORD = 'Template-Passw0rd-Nobody-May-Log!';
 const node: INode = { id: 'n', name: 'Enmeshed', type: 'n8n-nodes-enmeshed.enmeshed', typeVersion: 1, position: [0, 0], parameters: {} };
 
 let platform: PlatformHandle;
-let proxy: TamperingProxy;
+let proxy: TestProxy;
 const logLines: string[] = [];
 const errorTexts: string[] = [];
 const outputs: string[] = [];
@@ -117,7 +117,7 @@ function encodings(bytes: Uint8Array): string[] {
 
 beforeAll(async () => {
   platform = await startPlatform({ clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }] });
-  proxy = await startTamperingProxy(platform.baseUrl);
+  proxy = await startProxy(platform.baseUrl);
   proxy.rewrite('POST', /^\/connect\/token$/, (response) => {
     const token = (JSON.parse(response.body.toString('utf8')) as { access_token?: string }).access_token;
     if (token) accessTokens.push(token);

@@ -14,11 +14,11 @@ import { isPlatformError, type PlatformError } from '../../lib/backbone';
 import { buildMail, getMessage, openParticipant, sendMessage, uploadFile, type Participant } from '../../lib/protocol';
 import { startPlatform, type PlatformHandle } from '../../platform/server';
 import { inOneDay, newParticipant } from '../helpers/participants';
-import { startFaultProxy, type Fault, type FaultProxy } from './fault-proxy';
+import { startProxy, type Fault, type TestProxy } from '../helpers/proxy';
 import { relate } from '../helpers/relate';
 
 let platform: PlatformHandle;
-let proxy: FaultProxy;
+let proxy: TestProxy;
 let sender: Participant;
 let recipient: Participant;
 
@@ -27,7 +27,7 @@ beforeAll(async () => {
   const direct = await newParticipant(platform.baseUrl);
   recipient = await newParticipant(platform.baseUrl);
   await relate(direct, recipient);
-  proxy = await startFaultProxy(platform.baseUrl);
+  proxy = await startProxy(platform.baseUrl);
   sender = await openParticipant({ ...direct.credential, platformUrl: proxy.baseUrl }, { shared: false, http: { timeoutMs: 1_500, backoffMs: 5 } });
   // Warm: login, datawallet, relationship keys and a counter block, so that the sends below make one POST each.
   await sendMessage(sender, { recipients: [recipient.address], content: buildMail({ to: [recipient.address], subject: 'warm', body: 'up' }) });

@@ -24,7 +24,7 @@ import { poll, seed, type PollOptions, type TriggerState } from '../../nodes/Enm
 import { startPlatform, type PlatformHandle } from '../../platform/server';
 import { newParticipant } from '../helpers/participants';
 import { relate } from '../helpers/relate';
-import { seededRandom, startFaultProxy, type Fault, type FaultProxy } from './fault-proxy';
+import { seededRandom, startProxy, type Fault, type TestProxy } from '../helpers/proxy';
 
 jest.setTimeout(120_000);
 
@@ -35,7 +35,7 @@ const options: PollOptions = { events: ['messageReceived'] };
 const http: ParticipantOptions['http'] = { timeoutMs: 400, maxAttempts: 2, backoffMs: 5, maxQuotaWaitMs: 2_000 };
 
 let platform: PlatformHandle;
-let proxy: FaultProxy;
+let proxy: TestProxy;
 let sender: Participant;
 let receiverCredential: ParticipantCredential;
 let receiverAddress: string;
@@ -45,7 +45,7 @@ beforeAll(async () => {
   sender = await newParticipant(platform.baseUrl);
   const receiver = await newParticipant(platform.baseUrl);
   await relate(sender, receiver);
-  proxy = await startFaultProxy(platform.baseUrl);
+  proxy = await startProxy(platform.baseUrl);
   // The same identity, reached only through the proxy (addresses derive from `localhost`: unchanged).
   receiverCredential = { ...receiver.credential, platformUrl: proxy.baseUrl };
   receiverAddress = receiver.address;

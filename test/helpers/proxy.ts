@@ -2,14 +2,28 @@ import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage,
 import { serveLoopback } from './loopback-server';
 
 /**
- * A real HTTP proxy on loopback that stands between one of our clients and the local Platform and
- * rewrites chosen responses: a Platform (or a network) that changes what it hands out.
+ * A real HTTP proxy on loopback that stands between one of our clients and the local Platform, for
+ * tests that need a Platform (or a network) that misbehaves on purpose. Two ways, which can be
+ * combined:
  *
- * It forwards method, path, query, headers and body unchanged and reads the whole answer; a test
- * registers rewrites per method and path pattern, which get the answer (status, headers, body) and
- * may return a changed body. Content-Length is recomputed. Like the Platform it listens on
- * 127.0.0.1 and, when possible, ::1 on the same port, so that `http://localhost:<port>` works —
- * enmeshed addresses derive from the host name, and a client must see `localhost`.
+ * Rewrites — a Platform that changes what it hands out. A test registers rewrites per method and
+ * path pattern (`rewrite`, `rewriteJson`), which get the answer (status, headers, body) and may
+ * return a changed body.
+ *
+ * Faults — for every request a `decide` function (`startProxy`'s second argument, or `setDecide`)
+ * picks a fault, or none:
+ *
+ *   drop           close the connection without forwarding (nothing reached the Platform)
+ *   status         answer 500 / 502 / 503 without forwarding
+ *   quota          answer 429 error.platform.quotaExhausted with isExhaustedUntil = now + untilMs, without forwarding
+ *   delay          forward, then hold the answer back for `ms` (beyond the client's timeout: the Platform DID act)
+ *   loseResponse   forward, then close the connection without answering (the Platform DID act)
+ *   cut            forward, then send the headers and half of the body, and close (a download cut midway)
+ *
+ * It forwards method, path, query, headers and body unchanged, reads the whole answer and
+ * recomputes Content-Length. It listens on 127.0.0.1 and, when possible, ::1 on the same port, so
+ * that `http://localhost:<port>` works — enmeshed addresses derive from the host name, and a client
+ * must see `localhost`.
  */
 
 export interface ProxiedRequest {
@@ -38,19 +52,35 @@ export interface RewriteOptions {
   status?: number;
 }
 
+export type Fault =
+  | { kind: 'drop' }
+  | { kind: 'status'; status: 500 | 502 | 503 }
+  | { kind: 'quota'; untilMs: number }
+  | { kind: 'delay'; ms: number }
+  | { kind: 'loseResponse' }
+  | { kind: 'cut' };
+
+export type Decide = (request: Pick<ProxiedRequest, 'method' | 'path' | 'url'>) => Fault | undefined;
+
+/** One request that reached the proxy, logged when it arrives; `status` once there is an answer. */
 export interface ProxyLogEntry {
   method: string;
+  /** Path without the query string. */
+  path: string;
   url: string;
-  status: number;
+  status?: number;
+  fault?: Fault['kind'];
   rewritten: boolean;
 }
 
-export interface TamperingProxy {
+export interface TestProxy {
   /** http://localhost:<port> */
   readonly baseUrl: string;
   readonly port: number;
-  /** Every request that went through, in order. */
+  /** Every request that reached the proxy, in order of arrival. */
   readonly log: ProxyLogEntry[];
+  /** Faults injected so far, per kind. */
+  readonly injected: Record<Fault['kind'], number>;
   /** Registers a rewrite for `method` (case-insensitive) and responses whose path matches `path`. Returns its remover. */
   rewrite(method: string, path: RegExp, fn: Rewrite, options?: RewriteOptions): () => void;
   /**
@@ -60,6 +90,7 @@ export interface TamperingProxy {
   rewriteJson(method: string, path: RegExp, fn: (json: any, request: ProxiedRequest) => unknown, options?: RewriteOptions): () => void;
   /** Removes all rewrites. */
   clear(): void;
+  setDecide(decide: Decide | undefined): void;
   close(): Promise<void>;
 }
 
@@ -88,14 +119,52 @@ function strip(headers: IncomingHttpHeaders): IncomingHttpHeaders {
   return out;
 }
 
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A seeded pseudo-random generator (mulberry32), so fault sequences are reproducible. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The answer of a fault that does not forward (status, quota), as the Platform's error envelope. */
+function faultAnswer(fault: Extract<Fault, { kind: 'status' | 'quota' }>): { status: number; text: string } {
+  const time = new Date().toISOString();
+  if (fault.kind === 'status') {
+    return { status: fault.status, text: JSON.stringify({ error: { id: 'ERRfault', code: 'error.platform.unexpected', message: `Injected ${fault.status}.`, docs: '', time } }) };
+  }
+  const until = new Date(Date.now() + fault.untilMs).toISOString();
+  return {
+    status: 429,
+    text: JSON.stringify({
+      error: {
+        id: 'ERRquota',
+        code: 'error.platform.quotaExhausted',
+        message: 'A quota is exhausted.',
+        docs: '',
+        time,
+        data: [{ metricKey: 'NumberOfSentMessages', isExhaustedUntil: until }],
+      },
+    }),
+  };
+}
+
 /** Starts a proxy in front of `target` (e.g. the local Platform's baseUrl). */
-export async function startTamperingProxy(target: string): Promise<TamperingProxy> {
+export async function startProxy(target: string, initialDecide?: Decide): Promise<TestProxy> {
   const upstream = new URL(target);
   // The Platform listens on 127.0.0.1 for sure; talk to it there (no name resolution in between).
   const upstreamHost = upstream.hostname === 'localhost' ? '127.0.0.1' : upstream.hostname;
   const upstreamPort = Number(upstream.port || 80);
   let rules: Rule[] = [];
+  let decide = initialDecide;
   const log: ProxyLogEntry[] = [];
+  const injected: Record<Fault['kind'], number> = { drop: 0, status: 0, quota: 0, delay: 0, loseResponse: 0, cut: 0 };
 
   const forward = (req: ProxiedRequest): Promise<ProxiedResponse> =>
     new Promise((resolve, reject) => {
@@ -109,44 +178,73 @@ export async function startTamperingProxy(target: string): Promise<TamperingProx
       out.end(req.body);
     });
 
-  const handle = async (incoming: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = incoming.url ?? '/';
-    const request: ProxiedRequest = {
-      method: (incoming.method ?? 'GET').toUpperCase(),
-      path: url.split('?')[0],
-      url,
-      headers: incoming.headers,
-      body: await readAll(incoming),
-    };
-    let response: ProxiedResponse;
-    try {
-      response = await forward(request);
-    } catch {
-      res.writeHead(502).end();
-      log.push({ method: request.method, url, status: 502, rewritten: false });
-      return;
-    }
-    let rewritten = false;
+  const rewritten = (response: ProxiedResponse, request: ProxiedRequest): { response: ProxiedResponse; changed: boolean } => {
+    let changed = false;
     for (const rule of rules) {
       if (rule.remaining <= 0 || rule.method !== request.method || rule.status !== response.status || !rule.path.test(request.path)) continue;
       rule.remaining--;
       const result = rule.fn(response, request);
       if (result === undefined) continue;
-      rewritten = true;
+      changed = true;
       if (Buffer.isBuffer(result)) response = { ...response, body: result };
       else if (typeof result === 'string') response = { ...response, body: Buffer.from(result, 'utf8') };
       else response = result;
     }
     rules = rules.filter((r) => r.remaining > 0);
-    const headers = strip(response.headers);
-    headers['content-length'] = String(response.body.length);
-    res.writeHead(response.status, headers as Record<string, string | string[]>);
-    res.end(response.body);
-    log.push({ method: request.method, url, status: response.status, rewritten });
+    return { response, changed };
   };
 
-  const handler = (req: IncomingMessage, res: ServerResponse) => {
+  const handle = async (incoming: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = incoming.url ?? '/';
+    const method = (incoming.method ?? 'GET').toUpperCase();
+    const request: ProxiedRequest = { method, path: url.split('?')[0], url, headers: incoming.headers, body: await readAll(incoming) };
+    const fault = decide?.({ method, path: request.path, url });
+    const entry: ProxyLogEntry = { method, path: request.path, url, fault: fault?.kind, rewritten: false };
+    log.push(entry);
+    if (fault) injected[fault.kind]++;
+
+    if (fault?.kind === 'drop') {
+      incoming.socket.destroy();
+      return;
+    }
+    if (fault?.kind === 'status' || fault?.kind === 'quota') {
+      const { status, text } = faultAnswer(fault);
+      entry.status = status;
+      res.writeHead(status, { 'Content-Type': 'application/json' }).end(text);
+      return;
+    }
+
+    let answer: ProxiedResponse;
+    try {
+      answer = await forward(request);
+    } catch {
+      entry.status = 502;
+      res.writeHead(502).end();
+      return;
+    }
+    entry.status = answer.status;
+    if (fault?.kind === 'loseResponse') {
+      incoming.socket.destroy();
+      return;
+    }
+    const { response, changed } = rewritten(answer, request);
+    entry.rewritten = changed;
+    entry.status = response.status;
+    if (fault?.kind === 'delay') await sleep(fault.ms);
+    const headers = strip(response.headers);
+    headers['content-length'] = String(response.body.length);
+    if (fault?.kind === 'cut' && response.body.length > 1) {
+      res.writeHead(response.status, headers as Record<string, string | string[]>);
+      res.write(response.body.subarray(0, Math.floor(response.body.length / 2)), () => incoming.socket.destroy());
+      return;
+    }
+    if (res.destroyed || incoming.socket.destroyed) return;
+    res.writeHead(response.status, headers as Record<string, string | string[]>).end(response.body);
+  };
+
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch(() => {
+      if (res.destroyed) return;
       if (!res.headersSent) res.writeHead(500);
       res.end();
     });
@@ -166,6 +264,7 @@ export async function startTamperingProxy(target: string): Promise<TamperingProx
     baseUrl: served.baseUrl,
     port: served.port,
     log,
+    injected,
     rewrite: add,
     rewriteJson(method, path, fn, options) {
       return add(
@@ -181,6 +280,9 @@ export async function startTamperingProxy(target: string): Promise<TamperingProx
     },
     clear() {
       rules = [];
+    },
+    setDecide(d) {
+      decide = d;
     },
     close: served.close,
   };

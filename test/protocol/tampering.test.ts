@@ -51,11 +51,11 @@ import {
 } from '../../lib/protocol';
 import { cryptoJson, transportStringify } from '../../lib/protocol/serialize';
 import { inOneDay, newParticipant } from '../helpers/participants';
-import { startTamperingProxy, type TamperingProxy } from '../helpers/proxy';
+import { startProxy, type TestProxy } from '../helpers/proxy';
 import { relate } from '../helpers/relate';
 
 let platform: PlatformHandle;
-let proxy: TamperingProxy;
+let proxy: TestProxy;
 let a: Participant;
 let b: Participant;
 let c: Participant;
@@ -63,7 +63,7 @@ let relAB: string;
 
 beforeAll(async () => {
   platform = await startPlatform({});
-  proxy = await startTamperingProxy(platform.baseUrl);
+  proxy = await startProxy(platform.baseUrl);
   a = await newParticipant(platform.baseUrl);
   b = await newParticipant(proxy.baseUrl); // the receiver sees the Platform only through the proxy
   c = await newParticipant(platform.baseUrl);
