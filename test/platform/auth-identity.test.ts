@@ -1,4 +1,4 @@
-import vectors from '/work/shared/enmeshed/vectors/identity.json';
+import vectors from '../fixtures/vectors/identity.json';
 import { deriveAddress } from '../../platform/util';
 import {
   challengeText,
