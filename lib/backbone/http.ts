@@ -177,9 +177,8 @@ export class HttpClient {
 /**
  * A call that must not be repeated blindly (a send, an upload, a relationship change) failed in a way
  * that leaves open whether the Platform carried it out: the connection broke or timed out after the
- * request went out, or the Platform answered 5xx. Say so, so that nobody simply sends again (found
- * by test/faults/send-idempotence: the text used to read "could not be reached" although the
- * message had been stored).
+ * request went out, or the Platform answered 5xx. Say so, so that nobody simply sends again: "could
+ * not be reached" would be wrong when the message was stored (test/faults/send-idempotence).
  */
 function withUnknownOutcome(error: PlatformError): PlatformError {
   const unknown = error.kind === 'network' || error.kind === 'timeout' || (error.status ?? 0) >= 500;

@@ -7,9 +7,9 @@ import type * as T from './types';
  * PlatformError `error.client.malformedResponse` naming the call and the field. Fields we do not
  * read are not checked, and unknown extra fields are ignored, so a newer Backbone still works.
  *
- * Added after test/faults/response-fuzzing: without them an empty 2xx body, `"result": null` or a
- * `null` list entry crashed the protocol layer with a TypeError, and wrong types (a number for a
- * date, an object for an address) flowed into messages, trigger cursors and node outputs.
+ * Without them an empty 2xx body, `"result": null` or a `null` list entry would crash the protocol
+ * layer with a TypeError, and wrong types (a number for a date, an object for an address) would flow
+ * into messages, trigger cursors and node outputs (test/faults/response-fuzzing serves such answers).
  * The crypto content of the fields (ciphers, signatures) is checked where it is opened.
  *
  * A record fetched by id must carry that id (`expectedId`), or the answer is a PlatformError

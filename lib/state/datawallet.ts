@@ -42,9 +42,10 @@ const key = (collection: string, id: string): string => `${collection}\u0000${id
  * The Backbone returns only the newest modification per (objectIdentifier, type, payloadCategory) —
  * the collection is not part of that key. Our collections share ids (a relationship id names both its
  * counter block and its registry entry), so with the bare id as objectIdentifier the newer of the two
- * hid the other from every later reader: a fresh process lost the registry entry (no relationship to
- * send on) or, worse, the counter block (counters restarting at 1: nonce reuse). So the
- * objectIdentifier names the collection too; a bare id (written before this) is still read.
+ * would hide the other from every later reader: a fresh process would lose the registry entry (no
+ * relationship to send on) or, worse, the counter block (counters restarting at 1: nonce reuse). So
+ * the objectIdentifier names the collection too. An object stored under a bare id is still read, so a
+ * datawallet that holds such objects keeps them.
  */
 const objectIdentifier = (collection: Collection, id: string): string => `${collection}/${id}`;
 const idOf = (collection: string, objectId: string): string =>
