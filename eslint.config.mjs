@@ -1,7 +1,8 @@
 import { configWithoutCloudSupport } from '@n8n/node-cli/eslint';
 
-// n8n's community-node rules, without the cloud preset: lib/ (shared with the CLI and the tests)
-// uses Node's APIs and timers by design, and the nodes are bundled with it.
+// n8n's community-node rules, without the cloud preset, for the whole repository. The cloud preset
+// runs on nodes/ and credentials/ too (eslint.strict.config.mjs, part of `npm run lint`); lib/ and
+// the bundled libraries cannot meet it (README: n8n verified-community-node rules).
 export default [
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.tmp/**'] },
   ...configWithoutCloudSupport,
