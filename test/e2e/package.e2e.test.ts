@@ -77,7 +77,7 @@ test('in n8n\'s Node with n8n\'s n8n-workflow, both nodes and the credential loa
       workflowFrom: Object.keys(require.cache).find((f) => f.includes('/n8n-workflow/')),
     }));`;
   // n8n-workflow from n8n's installation, as n8n provides it to community nodes.
-  const env = { ...process.env, NODE_PATH: path.join(binaries.cache, `n8n-${N8N_VERSION}`, 'node_modules') };
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_PATH: path.join(binaries.cache, `n8n-${N8N_VERSION}`, 'node_modules') };
   delete env.NODE_OPTIONS;
   const { stdout } = await run(binaries.node, ['-e', probe], { cwd: dir, env });
   const result = JSON.parse(stdout) as { ms: number; modules: string[]; names: string[]; sameTest: boolean; workflowFrom: string };
