@@ -1,18 +1,11 @@
 import { configWithoutCloudSupport } from '@n8n/node-cli/eslint';
 
-// n8n's community-node rules, without the cloud preset: this package cannot be "verified" anyway
-// (its crypto needs libsodium, a runtime dependency), so it runs on self-hosted n8n only.
+// n8n's community-node rules, without the cloud preset, for the whole repository. The cloud preset
+// runs on nodes/ and credentials/ too (eslint.strict.config.mjs, part of `npm run lint`); lib/ and
+// the bundled libraries cannot meet it (README: n8n verified-community-node rules).
 export default [
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.tmp/**'] },
   ...configWithoutCloudSupport,
-  {
-    // Runtime dependencies are deliberate and pinned: libsodium (crypto), axios and form-data (the
-    // Platform client in lib/, which must run without n8n: CLI tools, local Platform, interop tests).
-    files: ['package.json'],
-    rules: {
-      '@n8n/community-nodes/no-runtime-dependencies': 'off',
-    },
-  },
   {
     // lib/ is n8n-free by design (reused by the CLI, the local Platform's tests and interop tests):
     // it throws its own typed errors, which the nodes turn into NodeApiError/NodeOperationError.

@@ -1,10 +1,12 @@
-import type { ICredentialTestRequest, ICredentialType, INodeProperties, Icon } from 'n8n-workflow';
+import type { ICredentialType, INodeProperties, Icon } from 'n8n-workflow';
 
 /**
  * One enmeshed identity. The identity JSON comes from `npx n8n-nodes-enmeshed create-identity`
  * (address, device username and id, and the one secret every key of the identity is derived from).
  * The credential is tested by the Enmeshed node (`testedBy`), which logs in and checks that the
- * secret belongs to the address — something a plain HTTP test request cannot do.
+ * secret belongs to the address — something a plain HTTP test request cannot do. There is no `test`
+ * request here on purpose: n8n runs a credential type's own `test` and then never reaches the
+ * node's `testedBy`, so a request that needs no secret would pass every credential.
  */
 export class EnmeshedApi implements ICredentialType {
   name = 'enmeshedApi';
@@ -56,12 +58,4 @@ export class EnmeshedApi implements ICredentialType {
         'The "identity" value printed by <code>npx n8n-nodes-enmeshed create-identity</code>, pasted unchanged. It holds the identity\'s secret: keep it only here.',
     },
   ];
-
-  /**
-   * Fallback when no node's own test applies: is the Platform there at all? The Enmeshed node's
-   * `enmeshedApiTest` (testedBy) does the real check: login, identity, keys vs address.
-   */
-  test: ICredentialTestRequest = {
-    request: { baseURL: '={{$credentials.platformUrl}}', url: '/api/v2/Version', method: 'GET' },
-  };
 }

@@ -37,18 +37,43 @@ export interface AddressCheck {
   publicKey?: Uint8Array;
 }
 
-/** Why an address is not acceptable, or undefined when it is. */
+const FORM = 'an enmeshed address looks like did:e:<Platform domain>:dids:<22 characters 0-9, a-f>';
+const DOMAIN = /^(?:[a-z0-9-]+\.)*[a-z0-9-]*[a-z][a-z0-9-]*$/;
+
+/** The distinct characters of `text` outside 0-9 and a-f, quoted, for an error message. */
+function nonHex(text: string): string {
+  return [...new Set(text.replace(/[0-9a-f]/g, ''))].map((c) => JSON.stringify(c)).join(', ');
+}
+
+/**
+ * Why an address is not acceptable, or undefined when it is: one clause per problem, with the
+ * address as its subject, saying what to fix (it reads on its own and after "…: ").
+ */
 export function addressProblem(address: unknown, check: AddressCheck = {}): string | undefined {
-  if (typeof address !== 'string') return 'an address must be a string';
+  if (typeof address !== 'string') return `an enmeshed address must be text, not ${address === null ? 'null' : typeof address}`;
+  if (address === '') return `the address is empty: ${FORM}`;
+  const shown = JSON.stringify(address);
   const match = ADDRESS.exec(address);
-  if (!match) return `"${address}" is not an enmeshed address (did:e:<domain>:dids:<22 hex characters>)`;
+  if (!match) {
+    if (ADDRESS.test(address.toLowerCase())) return `${shown} must be written in lower case`;
+    if (!address.startsWith('did:e:')) return `${shown} does not start with "did:e:": ${FORM}`;
+    const at = address.indexOf(':dids:');
+    if (at < 0) return `${shown} lacks ":dids:" after the Platform domain: ${FORM}`;
+    const domain = address.slice('did:e:'.length, at);
+    if (!DOMAIN.test(domain)) return `${shown} names the Platform domain ${JSON.stringify(domain)}, which is not a domain name (lower-case letters, digits, dots and hyphens)`;
+    const id = address.slice(at + ':dids:'.length);
+    if (!/^[0-9a-f]*$/.test(id)) return `${shown} has characters other than 0-9 and a-f after ":dids:" (${nonHex(id)})`;
+    return `${shown} has ${id.length} characters after ":dids:" instead of 22: one missing or extra? Copy the address again`;
+  }
   const [, hostname, , checksum] = match;
-  if (withChecksum(address.slice(0, -2)).slice(-2) !== checksum) return `the checksum of "${address}" does not match`;
+  if (withChecksum(address.slice(0, -2)).slice(-2) !== checksum) {
+    return `the last two characters of ${shown} are its checksum and do not match the rest: a typo? Copy the address again`;
+  }
   if (check.hostname !== undefined && hostname !== check.hostname) {
-    return `"${address}" belongs to the Platform "${hostname}", not "${check.hostname}"`;
+    return `${shown} is an address on the Platform "${hostname}", not on this Platform "${check.hostname}"`;
   }
   if (check.publicKey !== undefined && deriveAddress(check.publicKey, hostname) !== address) {
-    return `"${address}" does not belong to the given identity public key`;
+    return `${shown} does not belong to the given identity public key`;
   }
   return undefined;
 }

@@ -119,6 +119,8 @@ export function parseIdentityRecord(text: string, platformUrl: string): Identity
   if (secret.length !== 32) throw new IdentityRecordError('The identity secret is damaged (not 32 bytes): paste it again');
   const keys = deriveIdentityKeys(secret);
   const hostname = hostnameOf(platformUrl);
+  const damaged = addressProblem(r.address);
+  if (damaged) throw new IdentityRecordError(`The identity's address is damaged (paste the identity again): ${damaged}`);
   const problem = addressProblem(r.address, { hostname });
   if (problem) throw new IdentityRecordError(`The identity address does not fit this Platform: ${problem}`);
   if (deriveAddress(keys.identity.pub.pub, hostname) !== r.address) {

@@ -1,4 +1,4 @@
-import { isValidAddress } from '../crypto';
+import { addressProblem } from '../crypto';
 import { ProtocolError } from './errors';
 
 /**
@@ -40,8 +40,11 @@ export function buildMail(input: MailInput): Mail {
   const to = input.to.map((a) => a.trim()).filter(Boolean);
   const cc = (input.cc ?? []).map((a) => a.trim()).filter(Boolean);
   if (to.length === 0) throw new ProtocolError('protocol.input.invalid', 'A Mail needs at least one recipient in "to"');
-  for (const address of [...to, ...cc]) {
-    if (!isValidAddress(address)) throw new ProtocolError('protocol.input.invalid', `"${address}" is not an enmeshed address (did:e:…)`);
+  for (const [field, addresses] of [['to', to], ['cc', cc]] as const) {
+    for (const address of addresses) {
+      const problem = addressProblem(address);
+      if (problem) throw new ProtocolError('protocol.input.invalid', `Mail recipient (${field}): ${problem}`);
+    }
   }
   const all = [...to, ...cc];
   if (new Set(all).size !== all.length) throw new ProtocolError('protocol.input.invalid', 'An address appears more than once in to/cc');

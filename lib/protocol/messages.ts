@@ -5,8 +5,9 @@ import {
   encrypt,
   encryptWithCounter,
   fromUtf8,
+  addressProblem,
   generateNonce,
-  isValidAddress,
+  hostnameOf,
   parseCipher,
   parseSecretKey,
   parseSignature,
@@ -63,13 +64,23 @@ export interface Message {
 
 const MESSAGE_SIGNATURE = HashAlgorithm.SHA256;
 
-export async function sendMessage(ctx: Participant, input: SendMessageInput): Promise<Message> {
-  const recipients = [...new Set(input.recipients.map((r) => r.trim()))];
+/**
+ * Throws for a recipient address that cannot work, saying what to fix: malformed, on another
+ * Platform (messages travel on relationships, which stay within one Platform) or our own.
+ */
+export function checkRecipients(ctx: Participant, recipients: string[]): void {
   if (recipients.length === 0) throw new ProtocolError('protocol.input.invalid', 'A message needs at least one recipient');
+  const hostname = hostnameOf(ctx.baseUrl);
   for (const r of recipients) {
-    if (!isValidAddress(r)) throw new ProtocolError('protocol.input.invalid', `"${r}" is not an enmeshed address (did:e:…)`);
+    const problem = addressProblem(r, { hostname });
+    if (problem) throw new ProtocolError('protocol.input.invalid', `Recipient: ${problem}`);
     if (r === ctx.identity.address) throw new ProtocolError('protocol.input.invalid', 'You cannot send a message to yourself');
   }
+}
+
+export async function sendMessage(ctx: Participant, input: SendMessageInput): Promise<Message> {
+  const recipients = [...new Set(input.recipients.map((r) => r.trim()))];
+  checkRecipients(ctx, recipients);
   if (isMail(input.content)) {
     // The Connector's rule: the Mail's to + cc are exactly the message's recipients.
     const listed = [...input.content.to, ...(input.content.cc ?? [])];

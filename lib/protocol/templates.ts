@@ -87,7 +87,8 @@ function checkTemplateInput(ctx: Participant, input: CreateTemplateInput): void 
     throw new ProtocolError('protocol.input.invalid', 'Max allocations must be a whole number of at least 1');
   }
   if (input.forIdentity !== undefined) {
-    const problem = addressProblem(input.forIdentity);
+    // Only identities on this Platform can load the template.
+    const problem = addressProblem(input.forIdentity, { hostname: hostnameOf(ctx.baseUrl) });
     if (problem) throw new ProtocolError('protocol.input.invalid', `"For identity": ${problem}`);
   }
 }

@@ -4,6 +4,7 @@ import { attachmentsToBinary } from '../shared/binary';
 import { toNodeError } from '../shared/errors';
 import { messageToJson, relationshipToJson, simplifyMessage } from '../shared/output';
 import { participantFor } from '../shared/session';
+import { enmeshedApiTest } from '../Enmeshed/v1/methods/credentialTest';
 import { missingParts, poll, sample, seed, type PollOptions, type TriggerEvent, type TriggerEventName, type TriggerState } from './poller';
 
 /**
@@ -27,7 +28,7 @@ export class EnmeshedTrigger implements INodeType {
     polling: true,
     inputs: [],
     outputs: [NodeConnectionTypes.Main],
-    credentials: [{ name: 'enmeshedApi', required: true }],
+    credentials: [{ name: 'enmeshedApi', required: true, testedBy: 'enmeshedApiTest' }],
     properties: [
       {
         displayName: 'Events',
@@ -92,6 +93,9 @@ export class EnmeshedTrigger implements INodeType {
       },
     ],
   };
+
+  /** The same test as the Enmeshed node's: the credential has no `test` request of its own. */
+  methods = { credentialTest: { enmeshedApiTest } };
 
   async poll(this: IPollFunctions): Promise<INodeExecutionData[][] | null> {
     const events = this.getNodeParameter('events', []) as TriggerEventName[];

@@ -1,10 +1,11 @@
-import { deflateSync } from 'node:zlib';
+import { zlibSync } from 'fflate';
 import qrcode from 'qrcode-generator';
 
 /**
  * A QR code of a text (an enmeshed link), as PNG bytes: what the enmeshed App scans to start a
- * relationship. qrcode-generator builds the module matrix; the PNG (8-bit grayscale) is written here
- * with node:zlib, so no image library is needed.
+ * relationship. qrcode-generator builds the module matrix; the PNG (8-bit grayscale) is written here,
+ * compressed with fflate (bundled; n8n's cloud rules do not admit node:zlib), so no image library
+ * is needed.
  */
 
 const CRC_TABLE = (() => {
@@ -60,7 +61,7 @@ export function qrPng(text: string, scale = 8, margin = 4): Buffer {
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk('IHDR', header),
-    chunk('IDAT', deflateSync(raw)),
+    chunk('IDAT', Buffer.from(zlibSync(raw))),
     chunk('IEND', Buffer.alloc(0)),
   ]);
 }

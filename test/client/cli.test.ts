@@ -66,6 +66,8 @@ test('the identity record is checked against the Platform and the address', asyn
   expectError(JSON.stringify({ ...record, secret: other.secret }), platform.baseUrl, /does not belong/);
   expectError(JSON.stringify({ ...record, secret: 'AAAA' }), platform.baseUrl, /damaged/);
   expectError(credential.identity, 'https://backbone.example.org', /does not fit this Platform/);
+  const typo = record.address.slice(0, -1) + (record.address.endsWith('0') ? '1' : '0');
+  expectError(JSON.stringify({ ...record, address: typo }), platform.baseUrl, /^The identity's address is damaged \(paste the identity again\): the last two characters .* are its checksum/);
   const mismatch = (() => {
     try {
       parseIdentityRecord(JSON.stringify({ ...record, secret: other.secret }), platform.baseUrl);

@@ -5,10 +5,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
-import type { ICredentialDataDecryptedObject, INodeCredentialTestResult } from 'n8n-workflow';
+import type { ICredentialDataDecryptedObject, ICredentialType, INodeCredentialTestResult } from 'n8n-workflow';
 import { EnmeshedApi } from '../../credentials/EnmeshedApi.credentials';
 import { enmeshedApiTest } from '../../nodes/Enmeshed/v1/methods/credentialTest';
 import { Enmeshed } from '../../nodes/Enmeshed/Enmeshed.node';
+import { EnmeshedTrigger } from '../../nodes/EnmeshedTrigger/EnmeshedTrigger.node';
 import { startPlatform, type PlatformHandle } from '../../platform/server';
 import { credentialTestContext } from './context';
 import { nodeIdentity, expectNoSecrets, secretsOf, type NodeIdentity } from './helpers';
@@ -44,10 +45,16 @@ function withRecord(identity: string, change: (record: Record<string, unknown>) 
   return JSON.stringify(record);
 }
 
-test('the node names this test for its credential, and the credential masks its secrets', () => {
-  const description = new Enmeshed().nodeVersions[1].description;
-  expect(description.credentials).toEqual([{ name: 'enmeshedApi', required: true, testedBy: 'enmeshedApiTest' }]);
-  const credential = new EnmeshedApi();
+test('both nodes name this test for their credential, which has no request test of its own, and the credential masks its secrets', () => {
+  const node = new Enmeshed().nodeVersions[1];
+  const trigger = new EnmeshedTrigger();
+  for (const n of [node, trigger]) {
+    expect(n.description.credentials).toEqual([{ name: 'enmeshedApi', required: true, testedBy: 'enmeshedApiTest' }]);
+    expect(n.methods?.credentialTest?.enmeshedApiTest).toBe(enmeshedApiTest);
+  }
+  const credential: ICredentialType = new EnmeshedApi();
+  // n8n runs a credential's own `test` request instead of a node's testedBy: there must be none.
+  expect(credential.test).toBeUndefined();
   const masked = credential.properties.filter((p) => p.typeOptions?.password).map((p) => p.name);
   expect(masked).toEqual(['clientSecret', 'identity']);
 });

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { NodeApiError, NodeOperationError, type IDataObject, type INodeParameters } from 'n8n-workflow';
 import { startPlatform, type PlatformHandle } from '../../platform/server';
 import { buildMail, downloadFile, getMessage, listOwnFiles, sendMessage, uploadFile, type Participant } from '../../lib/protocol';
+import { deriveAddress, generateSignatureKeypair } from '../../lib/crypto';
 import { newParticipant } from '../helpers/participants';
 import { binaryBuffer, binaryItem, rl } from './context';
 import { relate } from '../helpers/relate';
@@ -163,10 +164,19 @@ describe('send', () => {
       parameters: withOperation('send', { to: rl('address', 'did:e:localhost:dids:nonsense'), subject: 's', body: 'b' }),
     });
     expect(error).toBeInstanceOf(NodeOperationError);
-    expect(error.message).toContain('is not an enmeshed address');
+    expect(error.message).toBe('Mail recipient (to): "did:e:localhost:dids:nonsense" has characters other than 0-9 and a-f after ":dids:" ("n", "o", "s")');
     expect(error.context.itemIndex).toBe(0);
     const empty = await runNodeError({ credentials: org.credential, parameters: withOperation('send', { to: rl('list', ''), subject: 's', body: 'b' }) });
     expect(empty.message).toMatch(/recipient|address/);
+  });
+
+  test('an address with a typo in its checksum, or of another Platform: the error says which', async () => {
+    const typo = alice.address.slice(0, -1) + (alice.address.endsWith('0') ? '1' : '0');
+    const checksum = await runNodeError({ credentials: org.credential, parameters: withOperation('send', { to: rl('address', typo), subject: 's', body: 'b' }) });
+    expect(checksum.message).toBe(`Mail recipient (to): the last two characters of "${typo}" are its checksum and do not match the rest: a typo? Copy the address again`);
+    const fixed = deriveAddress(generateSignatureKeypair().pub.pub, 'backbone.example.org');
+    const host = await runNodeError({ credentials: org.credential, parameters: withOperation('send', { to: rl('address', fixed), subject: 's', body: 'b' }) });
+    expect(host.message).toBe(`Recipient: "${fixed}" is an address on the Platform "backbone.example.org", not on this Platform "localhost"`);
   });
 
   test('no relationship with the recipient: an error with a hint what to do', async () => {
@@ -197,7 +207,7 @@ describe('send', () => {
     });
     expect(out.map((o) => o.pairedItem)).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }]);
     expect(out[0].json.subject).toBe('item 0');
-    expect(out[1].json.error).toContain('is not an enmeshed address');
+    expect(out[1].json.error).toContain('has characters other than 0-9 and a-f');
     expect(out[2].json.subject).toBe('item 2');
     for (const i of [0, 2]) expect((await getMessage(alice, out[i].json.id as string)).content).toMatchObject({ subject: `item ${i}` });
   });

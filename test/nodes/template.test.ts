@@ -3,6 +3,7 @@ import { RelationshipTemplateContent } from '@nmshd/content';
 import { NodeOperationError, type IDataObject, type INodeParameters } from 'n8n-workflow';
 import qrcode from 'qrcode-generator';
 import { startPlatform, type PlatformHandle } from '../../platform/server';
+import { deriveAddress, generateSignatureKeypair } from '../../lib/crypto';
 import { loadTemplate, type Participant } from '../../lib/protocol';
 import { validateTemplateContent } from '../../lib/protocol';
 import { newParticipant } from '../helpers/participants';
@@ -129,6 +130,10 @@ test('create for the App: inputs that cannot work are clear errors', async () =>
   expect(noTitle.description).toContain('title');
   const badForIdentity = await createError({ ...appTemplate, options: { forIdentity: 'someone' } });
   expect(badForIdentity.message).toContain('For identity');
+  expect(badForIdentity.message).toContain('"someone" does not start with "did:e:"');
+  const elsewhere = deriveAddress(generateSignatureKeypair().pub.pub, 'backbone.example.org');
+  const otherPlatform = await createError({ ...appTemplate, options: { forIdentity: elsewhere } });
+  expect(otherPlatform.message).toContain(`"For identity": "${elsewhere}" is an address on the Platform "backbone.example.org", not on this Platform "localhost"`);
 });
 
 test('create with PIN, allocations, expiry and For Identity: the peer needs the PIN; nobody else may use it', async () => {

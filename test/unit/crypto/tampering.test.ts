@@ -141,6 +141,31 @@ describe('tampering yields a typed error, never plaintext', () => {
     expect(codeOf(() => c.assertAddress('nope'))).toBe('crypto.address.invalid');
   });
 
+  test('each address problem says what to fix', () => {
+    const address = c.deriveAddress(c.generateSignatureKeypair().pub.pub, 'localhost');
+    const id = address.slice('did:e:localhost:dids:'.length);
+    const typo = address.slice(0, -1) + (address.endsWith('0') ? '1' : '0');
+    const form = 'an enmeshed address looks like did:e:<Platform domain>:dids:<22 characters 0-9, a-f>';
+    const cases: [unknown, string][] = [
+      [typo, `the last two characters of "${typo}" are its checksum and do not match the rest: a typo? Copy the address again`],
+      [`did:x:localhost:dids:${id}`, `"did:x:localhost:dids:${id}" does not start with "did:e:": ${form}`],
+      [address.toUpperCase(), `"${address.toUpperCase()}" must be written in lower case`],
+      [`did:e:localhost:${id}`, `"did:e:localhost:${id}" lacks ":dids:" after the Platform domain: ${form}`],
+      [`did:e:local_host:dids:${id}`, `"did:e:local_host:dids:${id}" names the Platform domain "local_host", which is not a domain name (lower-case letters, digits, dots and hyphens)`],
+      [address.slice(0, -1), `"${address.slice(0, -1)}" has 21 characters after ":dids:" instead of 22: one missing or extra? Copy the address again`],
+      [`${address}0`, `"${address}0" has 23 characters after ":dids:" instead of 22: one missing or extra? Copy the address again`],
+      [`did:e:localhost:dids:${id.slice(0, -2)}xz`, `"did:e:localhost:dids:${id.slice(0, -2)}xz" has characters other than 0-9 and a-f after ":dids:" ("x", "z")`],
+      ['', `the address is empty: ${form}`],
+      [42, 'an enmeshed address must be text, not number'],
+    ];
+    for (const [input, message] of cases) {
+      expect(c.addressProblem(input)).toBe(message);
+      expect(() => c.assertAddress(input)).toThrow(message);
+    }
+    expect(c.addressProblem(address, { hostname: 'backbone.example.org' })).toBe(`"${address}" is an address on the Platform "localhost", not on this Platform "backbone.example.org"`);
+    expect(new Set(cases.map(([, message]) => message)).size).toBe(cases.length);
+  });
+
   test('counter range and KDF context are enforced', () => {
     expect(codeOf(() => c.encryptWithCounter(plaintext, key, base, 2 ** 32))).toBe('crypto.cipher.counterOutOfRange');
     expect(codeOf(() => c.deriveKey(key.key, 1, 'SHORT'))).toBe('crypto.kdf.invalidContext');

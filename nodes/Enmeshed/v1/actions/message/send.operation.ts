@@ -1,6 +1,6 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
-import { buildMail, relationshipWith, sendMessage, toMessageContent, uploadFile, type BodyFormat, type FileReference, type MessageContent, type Participant } from '../../../../../lib/protocol';
+import { buildMail, checkRecipients, relationshipWith, sendMessage, toMessageContent, uploadFile, type BodyFormat, type FileReference, type MessageContent, type Participant } from '../../../../../lib/protocol';
 import { binaryExists, binaryPropertyNames, missingBinaryError, readBinary } from '../../../../shared/binary';
 import { messageToJson, simplifyMessage } from '../../../../shared/output';
 import { peerLocator, simplifyField } from '../../helpers/fields';
@@ -144,6 +144,7 @@ export async function execute(this: IExecuteFunctions, i: number, participant: P
   for (const name of names) {
     if (!binaryExists(this, i, name)) throw missingBinaryError(this, i, name);
   }
+  checkRecipients(participant, recipients);
   for (const recipient of recipients) await relationshipWith(participant, recipient, true);
   const attachments = await uploadAttachments(this, participant, i, names, Number(options.attachmentExpiryDays ?? 365));
 
