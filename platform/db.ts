@@ -127,6 +127,8 @@ interface WasmStatement {
   run(values?: unknown[]): { changes: number };
   finalize(): void;
   readonly isFinalized: boolean;
+  /** Internal (version pinned in package.json): sqlite3_clear_bindings + sqlite3_reset. */
+  _reset?: () => boolean;
 }
 interface WasmDatabase {
   prepare(sql: string): WasmStatement;
@@ -186,18 +188,29 @@ function openWasm(file: string): Backend {
   const { Database } = require('node-sqlite3-wasm') as WasmModule;
   const db = new Database(file);
   const statements = new Set<WasmStatement>();
+  // Its get() leaves the statement active (reset only at the next bind), which keeps a read open on the
+  // tables and blocks schema changes; and bound values (file contents) would stay in the WebAssembly heap.
+  // So every call resets its statement at once, as node:sqlite and better-sqlite3 do.
+  const once = <T>(s: WasmStatement, fn: () => T): T => {
+    try {
+      return fn();
+    } finally {
+      s._reset?.();
+    }
+  };
   return {
     name: 'node-sqlite3-wasm',
     prepare(sql) {
       const s = db.prepare(sql);
       statements.add(s);
       return {
-        get: (params) => {
-          const row = s.get(params);
-          return row ? withBuffers(row) : undefined;
-        },
-        all: (params) => s.all(params).map(withBuffers),
-        run: (params) => ({ changes: s.run(params).changes }),
+        get: (params) =>
+          once(s, () => {
+            const row = s._reset ? s.get(params) : (s.all(params)[0] ?? null);
+            return row ? withBuffers(row) : undefined;
+          }),
+        all: (params) => once(s, () => s.all(params).map(withBuffers)),
+        run: (params) => once(s, () => ({ changes: s.run(params).changes })),
         finalize: () => {
           statements.delete(s);
           if (!s.isFinalized) s.finalize();

@@ -33,6 +33,14 @@ export function runDbChecks(): { backend: string; failures: string[] } {
     check(db.get<{ b: unknown }>('SELECT b FROM t WHERE k = ?', 'null')?.b === null, 'NULL read back as null');
     check(db.all('SELECT b FROM t ORDER BY n').every((r, i) => (i === 2 ? r.b === null : Buffer.isBuffer(r.b))), 'all() converts BLOBs too');
     check(db.get('SELECT b FROM t WHERE k = ?', 'missing') === undefined, 'get() of no row is undefined');
+    // A get() of the first of several rows leaves no statement running (which would block schema changes).
+    db.run('CREATE INDEX t_n ON t(n)');
+    db.get('SELECT k FROM t ORDER BY n');
+    try {
+      db.run('DROP INDEX t_n');
+    } catch (e) {
+      failures.push(`a schema change after get(): ${(e as Error).message}`);
+    }
 
     // changes
     check(db.run('UPDATE t SET n = n + 10 WHERE n < 3').changes === 2, 'run().changes counts updated rows');
