@@ -97,6 +97,10 @@ const MIGRATIONS: string[] = [
     WHERE superseded = 0;
   CREATE INDEX datawallet_modifications_current ON datawallet_modifications(owner, idx) WHERE superseded = 0;
   `,
+  // A device's push registration names its platform (fcm, apns, dummy, sse): only `sse` is delivered.
+  `
+  ALTER TABLE devices ADD COLUMN push_platform TEXT;
+  `,
 ];
 
 export type Row = Record<string, unknown>;
@@ -250,6 +254,10 @@ export class PlatformDb {
   private depth = 0;
   private afterCommit: (() => void)[] = [];
   private open = true;
+
+  get isOpen(): boolean {
+    return this.open;
+  }
 
   constructor(dataDir?: string) {
     let file = ':memory:';

@@ -21,6 +21,7 @@
  *   PATCH Files/{id}/ClaimOwnership, PATCH Files/{id}/RegenerateOwnershipToken
  *   POST/GET Tokens, GET/DELETE Tokens/{id}, POST Tokens/{id}/UpdateContent
  *   POST Notifications (validated, then dropped: no push delivery)
+ *   GET /api/v1/sse and /api/v2/sse: the SSE server's event stream (routes/sse.ts)
  *   /admin/clients (POST/GET/DELETE, X-Admin-Key; see routes/admin.ts)
  *
  * Deliberate deviations / simplifications:
@@ -30,7 +31,8 @@
  *   - RegenerateOwnershipToken persists the new token and unlocks (the real handler apparently does not).
  *   - Quota usage is counted on demand from stored records; quota rules are global or per address.
  *   - Too large bodies answer 400 requestBodyTooLarge after draining the upload (never 413).
- *   - No push notifications, announcements are always empty, Tags is a fixed minimal document.
+ *   - Push notifications only over SSE, and only ExternalEventCreated and DatawalletModificationsCreated
+ *     (domain/push.ts); announcements are always empty, Tags is a fixed minimal document.
  *   - Errors out of our own bugs answer 500 error.platform.unexpected and are logged to stderr.
  *   - Extras for tests: advanceClock(ms), setFaults(hook), setQuotas(rules), configure(partial config).
  */
@@ -52,6 +54,7 @@ import { registerFiles } from './routes/files';
 import { registerTokens } from './routes/tokens';
 import { registerMisc } from './routes/misc';
 import { registerAdmin, upsertClient } from './routes/admin';
+import { registerSse } from './routes/sse';
 
 export type { QuotaRule, QuotaMetric, QuotaPeriod, FaultHook, FaultAction, PlatformConfig } from './core';
 
@@ -102,6 +105,7 @@ export function createRouter(): Router {
   registerFiles(router);
   registerTokens(router);
   registerAdmin(router);
+  registerSse(router);
   return router;
 }
 
@@ -166,6 +170,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     async close() {
       if (closed) return;
       closed = true;
+      platform.sse.shutdown();
       await Promise.all(
         servers.map(
           (s) =>

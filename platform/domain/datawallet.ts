@@ -9,6 +9,7 @@ import { ApiError, badRequest, Codes, invalid } from '../http/errors';
 import { pageWindow, type Paging, type Pagination } from '../http/paging';
 import type { In } from '../http/input';
 import { b64u, newId } from '../util';
+import { sendPush } from './push';
 
 export const MODIFICATION_TYPES = ['Create', 'Update', 'Delete', 'CacheChanged'] as const;
 
@@ -103,6 +104,8 @@ export function appendModifications(
     out.push({ id, index: next, createdAt });
     next++;
   }
+  // One DatawalletModificationsCreated per request that adds modifications, to the identity's other devices.
+  if (out.length > 0) sendPush(p, address, 'DatawalletModificationsCreated', deviceId);
   return out;
 }
 

@@ -144,11 +144,12 @@ describe('indexed datawallet reads', () => {
       }
       await platform.close();
 
-      // Back to schema version 1: no flag, no indexes.
+      // Back to schema version 1: migration 2 (the flag and its indexes) and 3 (devices.push_platform) undone.
       const db = new PlatformDb(dir);
       db.run('DROP INDEX datawallet_modifications_key');
       db.run('DROP INDEX datawallet_modifications_current');
       db.run('ALTER TABLE datawallet_modifications DROP COLUMN superseded');
+      db.run('ALTER TABLE devices DROP COLUMN push_platform');
       db.run('PRAGMA user_version = 1');
       db.close();
 
