@@ -66,8 +66,13 @@ export interface OAuthClient {
 }
 
 export interface PlatformOptions extends Partial<Omit<PlatformConfig, 'didDomain'>> {
-  /** TCP port on 127.0.0.1; 0 (default) picks a free one. */
+  /** TCP port; 0 (default) picks a free one. */
   port?: number;
+  /**
+   * Address to listen on. Default: loopback only (127.0.0.1, and ::1 on the same port where possible). Another
+   * address (e.g. 0.0.0.0) opens the Platform to other machines; its addresses still use the domain `localhost`.
+   */
+  host?: string;
   /** Folder for platform.sqlite; undefined = in-memory (state is lost on close). */
   dataDir?: string;
   /** OAuth clients registered (upserted) at start. Default: [{clientId:'test', clientSecret:'test'}]. */
@@ -121,7 +126,7 @@ function listen(server: Server, port: number, host: string): Promise<void> {
 }
 
 export async function startPlatform(options: PlatformOptions = {}): Promise<PlatformHandle> {
-  const { port: wantedPort = 0, dataDir, clients, ...rest } = options;
+  const { port: wantedPort = 0, host, dataDir, clients, ...rest } = options;
   const config: PlatformConfig = { ...DEFAULT_CONFIG, ...stripUndefined(rest), didDomain: 'localhost' };
   const db = new PlatformDb(dataDir);
   const platform = new Platform(db, config);
@@ -148,19 +153,22 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   };
   const main = configure(createServer({ maxHeaderSize: 64 * 1024 }, handler));
   try {
-    await listen(main, wantedPort, '127.0.0.1');
+    await listen(main, wantedPort, host ?? '127.0.0.1');
   } catch (e) {
     db.close();
     throw e;
   }
   servers.push(main);
   const port = (main.address() as AddressInfo).port;
-  // `localhost` may resolve to ::1 first on some systems; serve IPv6 loopback on the same port when possible.
-  const v6 = configure(createServer({ maxHeaderSize: 64 * 1024 }, handler));
-  await listen(v6, port, '::1').then(
-    () => servers.push(v6),
-    () => undefined,
-  );
+  // `localhost` may resolve to ::1 first on some systems; serve IPv6 loopback on the same port when possible
+  // (unless a specific address was asked for).
+  if (host === undefined || host === '0.0.0.0') {
+    const v6 = configure(createServer({ maxHeaderSize: 64 * 1024 }, handler));
+    await listen(v6, port, '::1').then(
+      () => servers.push(v6),
+      () => undefined,
+    );
+  }
 
   let closed = false;
   return {
