@@ -1,6 +1,6 @@
 /**
- * The local Platform in a child process, driven over IPC by platform-host.ts (for a bench run on a
- * Node that cannot load the native better-sqlite3 built for Node 20).
+ * The local Platform in a child process, driven over IPC by platform-host.ts (BENCH_PLATFORM=child:
+ * the Platform's work then does not run in the process being measured).
  */
 import { startPlatform, type PlatformOptions } from '../platform/server';
 

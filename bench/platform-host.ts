@@ -1,15 +1,15 @@
 /**
  * The local Platform for the end-to-end benchmarks, on loopback.
  *
- * In-process when this Node can load better-sqlite3 (the default: Node 20, the version the native
- * module was built for). Under another Node (the Node 24 run) the native module does not load, so
- * the Platform runs in a child process on the `node` found on PATH (override: BENCH_PLATFORM_NODE)
- * and is driven over IPC (`platform-child.ts`); the clients being measured still run in this
- * process on the Node under test. BENCH_PLATFORM=child forces the child process on any Node.
+ * In-process by default, on any Node (its SQLite is node:sqlite on Node >= 22.5 and WebAssembly
+ * before: platform/db.ts). BENCH_PLATFORM=child runs it in a child process instead, on the `node`
+ * found on PATH (override: BENCH_PLATFORM_NODE), driven over IPC (`platform-child.ts`), so that the
+ * Platform's CPU time is not spent in the process being measured; the clients being measured
+ * always run in this process on the Node under test.
  */
 import { fork } from 'node:child_process';
 import * as path from 'node:path';
-import type { PlatformOptions } from '../platform/server';
+import { startPlatform, type PlatformOptions } from '../platform/server';
 
 export interface BenchPlatform {
   baseUrl: string;
@@ -19,22 +19,8 @@ export interface BenchPlatform {
   close(): Promise<void>;
 }
 
-function nativeSqliteLoads(): boolean {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const Database = require('better-sqlite3') as new (file: string) => { close(): void };
-    new Database(':memory:').close();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export async function startBenchPlatform(options: PlatformOptions = {}): Promise<BenchPlatform> {
-  // BENCH_PLATFORM=child runs it in a child process on any Node (to compare with the in-process figures).
-  if (process.env.BENCH_PLATFORM !== 'child' && nativeSqliteLoads()) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { startPlatform } = require('../platform/server') as typeof import('../platform/server');
+  if (process.env.BENCH_PLATFORM !== 'child') {
     const handle = await startPlatform(options);
     return {
       baseUrl: handle.baseUrl,

@@ -9,8 +9,8 @@
  *   4. trigger cost: a poll with nothing new / with 50 new, with 1,000 and 10,000 old messages (trigger-cost.ts)
  *   5. cold start: the first node-style call in a fresh process vs warm (cold-start.ts)
  *
- * The local Platform runs on loopback, in this process (or, on a Node that cannot load its native
- * SQLite module, in a Node 20 child process: platform-host.ts). Its limit of unreceived messages
+ * The local Platform runs on loopback, in this process (BENCH_PLATFORM=child: in a child process,
+ * platform-host.ts). Its limit of unreceived messages
  * per sender (20) is raised to 1,000,000 for the message and trigger benchmarks, so that a sender
  * can send all its messages before the recipient reads.
  */

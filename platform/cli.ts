@@ -3,7 +3,7 @@
  *
  *   node -r ts-node/register/transpile-only platform/cli.ts [--port 8091] [--data DIR]
  *        [--client-id test --client-secret test] [--admin-key KEY] [--token-lifetime SECONDS]
- *        [--max-recipients N] [--max-unreceived N] [--lenient-passwords]
+ *        [--max-recipients N] [--max-unreceived N] [--lenient-passwords] [--sse-keep-alive-ms N (240000)]
  *
  * Prints exactly one line on stdout once it accepts requests:
  *   enmeshed local Platform ready at http://localhost:N
@@ -45,6 +45,7 @@ async function main(): Promise<void> {
   let args: Map<string, string>;
   try {
     args = parseArgs(process.argv.slice(2));
+    if (intArg(args, 'sse-keep-alive-ms') === 0) throw new Error('--sse-keep-alive-ms must be at least 1');
   } catch (e) {
     process.stderr.write(`${(e as Error).message}\n`);
     process.exit(2);
@@ -62,6 +63,7 @@ async function main(): Promise<void> {
       maxNumberOfMessageRecipients: intArg(args, 'max-recipients'),
       maxUnreceivedMessages: intArg(args, 'max-unreceived'),
       strictPasswordPolicy: args.has('lenient-passwords') ? false : undefined,
+      sseKeepAliveMs: intArg(args, 'sse-keep-alive-ms'),
     });
   } catch (e) {
     process.stderr.write(`could not start the local Platform: ${(e as Error).message}\n`);

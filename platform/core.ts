@@ -1,8 +1,9 @@
 /**
- * Runtime state shared by all route modules: database, configuration, clock, JWT secret.
+ * Runtime state shared by all route modules: database, configuration, clock, JWT secret, SSE channels.
  */
 import { randomBytes } from 'node:crypto';
 import { PlatformDb } from './db';
+import { SseHub } from './sse';
 import { anonymousAddress, iso } from './util';
 
 export type QuotaMetric =
@@ -54,6 +55,8 @@ export interface PlatformConfig {
   publicTemplateReferences: PublicTemplateReference[];
   challengeLifetimeSeconds: number;
   defaultSyncRunDurationSeconds: number;
+  /** SSE keep-alive period (SseServer:KeepAliveEventIntervalInSeconds, 240 s); read when a stream connects. */
+  sseKeepAliveMs: number;
   /** Key for the /admin routes; undefined disables them. */
   adminKey?: string;
   faults?: FaultHook;
@@ -76,6 +79,7 @@ export const DEFAULT_CONFIG: PlatformConfig = {
   publicTemplateReferences: [],
   challengeLifetimeSeconds: 600,
   defaultSyncRunDurationSeconds: 10,
+  sseKeepAliveMs: 240_000,
 };
 
 export const TIER_ID = 'TIRBasicTierLocal000';
@@ -85,6 +89,8 @@ export class Platform {
   clockOffsetMs = 0;
   readonly jwtSecret: Buffer;
   readonly anonymous: string;
+  /** The SSE server's channels (in memory, like the real one's). */
+  readonly sse = new SseHub();
 
   constructor(
     readonly db: PlatformDb,

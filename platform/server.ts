@@ -21,6 +21,7 @@
  *   PATCH Files/{id}/ClaimOwnership, PATCH Files/{id}/RegenerateOwnershipToken
  *   POST/GET Tokens, GET/DELETE Tokens/{id}, POST Tokens/{id}/UpdateContent
  *   POST Notifications (validated, then dropped: no push delivery)
+ *   GET /api/v1/sse and /api/v2/sse: the SSE server's event stream (routes/sse.ts)
  *   /admin/clients (POST/GET/DELETE, X-Admin-Key; see routes/admin.ts)
  *
  * Deliberate deviations / simplifications:
@@ -30,7 +31,8 @@
  *   - RegenerateOwnershipToken persists the new token and unlocks (the real handler apparently does not).
  *   - Quota usage is counted on demand from stored records; quota rules are global or per address.
  *   - Too large bodies answer 400 requestBodyTooLarge after draining the upload (never 413).
- *   - No push notifications, announcements are always empty, Tags is a fixed minimal document.
+ *   - Push notifications only over SSE, and only ExternalEventCreated and DatawalletModificationsCreated
+ *     (domain/push.ts); announcements are always empty, Tags is a fixed minimal document.
  *   - Errors out of our own bugs answer 500 error.platform.unexpected and are logged to stderr.
  *   - Extras for tests: advanceClock(ms), setFaults(hook), setQuotas(rules), configure(partial config).
  */
@@ -52,6 +54,7 @@ import { registerFiles } from './routes/files';
 import { registerTokens } from './routes/tokens';
 import { registerMisc } from './routes/misc';
 import { registerAdmin, upsertClient } from './routes/admin';
+import { registerSse } from './routes/sse';
 
 export type { QuotaRule, QuotaMetric, QuotaPeriod, FaultHook, FaultAction, PlatformConfig } from './core';
 
@@ -63,8 +66,13 @@ export interface OAuthClient {
 }
 
 export interface PlatformOptions extends Partial<Omit<PlatformConfig, 'didDomain'>> {
-  /** TCP port on 127.0.0.1; 0 (default) picks a free one. */
+  /** TCP port; 0 (default) picks a free one. */
   port?: number;
+  /**
+   * Address to listen on. Default: loopback only (127.0.0.1, and ::1 on the same port where possible). Another
+   * address (e.g. 0.0.0.0) opens the Platform to other machines; its addresses still use the domain `localhost`.
+   */
+  host?: string;
   /** Folder for platform.sqlite; undefined = in-memory (state is lost on close). */
   dataDir?: string;
   /** OAuth clients registered (upserted) at start. Default: [{clientId:'test', clientSecret:'test'}]. */
@@ -102,6 +110,7 @@ export function createRouter(): Router {
   registerFiles(router);
   registerTokens(router);
   registerAdmin(router);
+  registerSse(router);
   return router;
 }
 
@@ -117,7 +126,7 @@ function listen(server: Server, port: number, host: string): Promise<void> {
 }
 
 export async function startPlatform(options: PlatformOptions = {}): Promise<PlatformHandle> {
-  const { port: wantedPort = 0, dataDir, clients, ...rest } = options;
+  const { port: wantedPort = 0, host, dataDir, clients, ...rest } = options;
   const config: PlatformConfig = { ...DEFAULT_CONFIG, ...stripUndefined(rest), didDomain: 'localhost' };
   const db = new PlatformDb(dataDir);
   const platform = new Platform(db, config);
@@ -144,19 +153,22 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   };
   const main = configure(createServer({ maxHeaderSize: 64 * 1024 }, handler));
   try {
-    await listen(main, wantedPort, '127.0.0.1');
+    await listen(main, wantedPort, host ?? '127.0.0.1');
   } catch (e) {
     db.close();
     throw e;
   }
   servers.push(main);
   const port = (main.address() as AddressInfo).port;
-  // `localhost` may resolve to ::1 first on some systems; serve IPv6 loopback on the same port when possible.
-  const v6 = configure(createServer({ maxHeaderSize: 64 * 1024 }, handler));
-  await listen(v6, port, '::1').then(
-    () => servers.push(v6),
-    () => undefined,
-  );
+  // `localhost` may resolve to ::1 first on some systems; serve IPv6 loopback on the same port when possible
+  // (unless a specific address was asked for).
+  if (host === undefined || host === '0.0.0.0') {
+    const v6 = configure(createServer({ maxHeaderSize: 64 * 1024 }, handler));
+    await listen(v6, port, '::1').then(
+      () => servers.push(v6),
+      () => undefined,
+    );
+  }
 
   let closed = false;
   return {
@@ -166,6 +178,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     async close() {
       if (closed) return;
       closed = true;
+      platform.sse.shutdown();
       await Promise.all(
         servers.map(
           (s) =>

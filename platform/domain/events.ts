@@ -1,10 +1,11 @@
 /**
  * External events (§5.3). Indexes are per identity and start at 0. MessageReceived events may be created
  * `blocked` (held back while the relationship is Pending/Terminated) and carry their relationship id so they
- * can be released or dropped when it changes.
+ * can be released or dropped when it changes. Every new event pushes ExternalEventCreated (SSE).
  */
 import type { Platform } from '../core';
 import { newId } from '../util';
+import { sendPush } from './push';
 
 export type EventType =
   | 'MessageReceived'
@@ -29,7 +30,7 @@ export function addEvent(
   payload: Record<string, unknown>,
   opts: { blocked?: boolean; relationshipId?: string } = {},
 ): string {
-  const row = p.db.get<{ next_event_index: number }>('SELECT next_event_index FROM identities WHERE address = ?', owner);
+  const row = p.db.get<{ next_event_index: number; status: string }>('SELECT next_event_index, status FROM identities WHERE address = ?', owner);
   if (!row) return ''; // recipient unknown (e.g. deleted): nothing to deliver
   const id = newId('SYI');
   p.db.run('UPDATE identities SET next_event_index = next_event_index + 1 WHERE address = ?', owner);
@@ -44,6 +45,10 @@ export function addEvent(
     opts.blocked ? 1 : 0,
     opts.relationshipId ?? null,
   );
+  // ExternalEventCreated to all the owner's devices if the owner is Active. Also for an event created
+  // blocked: the Backbone's domain event copies IsDeliveryBlocked in the ExternalEvent's constructor, before
+  // the message handler calls BlockDelivery(), so its "blocked: no push" check never fires.
+  if (row.status === 'Active') sendPush(p, owner, 'ExternalEventCreated');
   return id;
 }
 

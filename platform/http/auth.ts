@@ -35,27 +35,40 @@ export function signJwt(platform: Platform, info: AuthInfo, lifetimeSeconds: num
   return `${header}.${payload}.${sig}`;
 }
 
-/** Returns the caller or undefined for a missing/bad/expired token or a device that no longer exists. */
-export function authenticate(platform: Platform, req: IncomingMessage): AuthInfo | undefined {
+/** Why a request is not authenticated: no bearer token, a token that does not verify, or one that expired. */
+export type BearerFailure = { reason: 'missing' } | { reason: 'invalid' } | { reason: 'badSignature' } | { reason: 'expired'; expMs: number };
+
+/**
+ * Checks the bearer token. `clockSkewMs` accepts a token that expired that long ago (ASP.NET's JwtBearer, which
+ * the SSE server uses, allows 5 minutes; the Consumer API's own checks here allow none).
+ */
+export function checkBearer(platform: Platform, req: IncomingMessage, clockSkewMs = 0): { auth: AuthInfo } | BearerFailure {
   const h = req.headers.authorization;
-  if (!h || typeof h !== 'string') return undefined;
+  if (!h || typeof h !== 'string' || !/^Bearer\s+\S/i.test(h)) return { reason: 'missing' };
   const m = /^Bearer\s+([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\s*$/i.exec(h);
-  if (!m) return undefined;
-  const expected = createHmac('sha256', platform.jwtSecret).update(`${m[1]}.${m[2]}`).digest();
-  const got = Buffer.from(m[3], 'base64url');
-  if (got.length !== expected.length || !timingSafeEqual(got, expected)) return undefined;
+  if (!m) return { reason: 'invalid' };
   let claims: Record<string, unknown>;
   try {
     claims = JSON.parse(Buffer.from(m[2], 'base64url').toString('utf8')) as Record<string, unknown>;
   } catch {
-    return undefined;
+    return { reason: 'invalid' };
   }
-  if (typeof claims.exp_ms !== 'number' || claims.exp_ms <= platform.nowMs()) return undefined;
+  const expected = createHmac('sha256', platform.jwtSecret).update(`${m[1]}.${m[2]}`).digest();
+  const got = Buffer.from(m[3], 'base64url');
+  if (got.length !== expected.length || !timingSafeEqual(got, expected)) return { reason: 'badSignature' };
+  if (typeof claims.exp_ms !== 'number') return { reason: 'invalid' };
+  if (claims.exp_ms + clockSkewMs <= platform.nowMs()) return { reason: 'expired', expMs: claims.exp_ms };
   const deviceId = claims.device_id;
-  if (typeof deviceId !== 'string') return undefined;
+  if (typeof deviceId !== 'string') return { reason: 'invalid' };
   const dev = platform.db.get<{ address: string; username: string }>('SELECT address, username FROM devices WHERE id = ?', deviceId);
-  if (!dev) return undefined;
-  return { address: dev.address, deviceId, username: dev.username, clientId: String(claims.client_id ?? '') };
+  if (!dev) return { reason: 'invalid' };
+  return { auth: { address: dev.address, deviceId, username: dev.username, clientId: String(claims.client_id ?? '') } };
+}
+
+/** Returns the caller or undefined for a missing/bad/expired token or a device that no longer exists. */
+export function authenticate(platform: Platform, req: IncomingMessage): AuthInfo | undefined {
+  const result = checkBearer(platform, req);
+  return 'auth' in result ? result.auth : undefined;
 }
 
 // Low scrypt cost: this is a local emulator, and tests log in a lot.

@@ -23,6 +23,8 @@ export interface Reply {
   /** raw body (file download, OAuth JSON) */
   raw?: { contentType: string; body: Buffer };
   headers?: Record<string, string>;
+  /** The handler writes the response itself (server-sent events), with these headers as a start. */
+  stream?: (res: ServerResponse, headers: Record<string, string>) => void;
 }
 
 export class Ctx {
@@ -210,6 +212,7 @@ function errorReply(platform: Platform, status: number, code: string, message: s
 
 function write(res: ServerResponse, reply: Reply, base: Record<string, string>): void {
   if (res.headersSent || res.destroyed) return;
+  if (reply.stream) return reply.stream(res, { ...base, ...(reply.headers ?? {}) });
   const headers: Record<string, string | number> = { ...base, ...(reply.headers ?? {}) };
   let body: Buffer | undefined;
   if (reply.raw) {

@@ -1,14 +1,15 @@
 /**
  * Devices (§4): Self, password change, additional devices (signed with the identity key), list, delete,
- * push-notification registration (stored only; no pushes are sent).
+ * push-notification registration (only `sse` registrations are delivered: domain/push.ts, routes/sse.ts).
  */
 import type { Router } from '../http/router';
 import { created, noContent, ok, paged } from '../http/router';
 import { badRequest, Codes, invalid, notFound } from '../http/errors';
 import { hashPassword, verifyPassword } from '../http/auth';
-import { isId, newId } from '../util';
+import { isId } from '../util';
 import { checkSignedChallenge } from './challenges';
 import { checkLanguage, checkPasswordPolicy, createDevice } from '../domain/identity';
+import { deletePushRegistration, setPushRegistration } from '../domain/push';
 
 interface DeviceRow {
   id: string;
@@ -107,14 +108,11 @@ export function registerDevices(router: Router): void {
     body.str('appId', { required: true, max: 200 });
     body.str('environment', { max: 50 });
     if (!/^(fcm|apns|dummy|sse)$/i.test(platformName)) throw invalid("'Platform' must be one of fcm, apns, dummy, sse.");
-    const existing = p.db.get<{ push_identifier: string | null }>('SELECT push_identifier FROM devices WHERE id = ?', ctx.user.deviceId);
-    const identifier = existing?.push_identifier ?? newId('DPI');
-    p.db.run('UPDATE devices SET push_handle = ?, push_identifier = ? WHERE id = ?', handle, identifier, ctx.user.deviceId);
-    return ok({ devicePushIdentifier: identifier });
+    return ok({ devicePushIdentifier: setPushRegistration(p, ctx.user.deviceId, platformName.toLowerCase(), handle) });
   });
 
   router.add('DELETE', '/api/v2/Devices/Self/PushNotifications', 'required', (ctx) => {
-    ctx.platform.db.run('UPDATE devices SET push_handle = NULL WHERE id = ?', ctx.user.deviceId);
+    deletePushRegistration(ctx.platform, ctx.user.deviceId);
     return noContent();
   });
 }

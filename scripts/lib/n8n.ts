@@ -1,9 +1,8 @@
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess, type ExecFileOptions, type ExecFileOptionsWithStringEncoding } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { createServer } from 'node:net';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 
 /**
  * A real n8n 2.41.1 (Node 24, from scripts/ensure-n8n.sh) with our package installed the way the
@@ -13,13 +12,62 @@ import { promisify } from 'node:util';
  * Used by `npm start` (scripts/start.ts), `npm run demo` (scripts/demo.ts) and `npm run test:e2e`.
  */
 
-const run = promisify(execFile);
+/**
+ * Supervision, for `npm start` (superviseChildren()): every process these helpers start then runs in its
+ * own process group and is tracked, so that a signal to the supervisor alone (as systemd, docker or pm2
+ * send it) can be passed on to each child with its own children (npm → node, bash → npm, n8n → …), and
+ * whatever is left killed. Off by default: `npm run demo` and the e2e tests keep their children in their own
+ * process group, where a Ctrl-C reaches them all.
+ */
+const supervision = { enabled: false, children: new Set<ChildProcess>() };
 
-/** What a failed execFile rejects with. */
+export function superviseChildren(): void {
+  supervision.enabled = true;
+}
+
+function adopt<T extends ChildProcess>(child: T): T {
+  if (!supervision.enabled || child.pid === undefined) return child;
+  supervision.children.add(child);
+  child.once('exit', () => supervision.children.delete(child));
+  return child;
+}
+
+/** Sends `signal` to the process group of every supervised child still running. */
+export function signalChildren(signal: NodeJS.Signals): void {
+  for (const child of supervision.children) {
+    try {
+      process.kill(-child.pid!, signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Resolves once every supervised child has exited, or after `timeoutMs`; true if none is left. */
+export async function childrenExited(timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (supervision.children.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  return supervision.children.size === 0;
+}
+
+/** What a failed run() rejects with. */
 interface ExecError {
   message: string;
   stdout?: string;
   stderr?: string;
+}
+
+/** execFile as a promise (stdout and stderr as text; on failure they are on the error). */
+function run(file: string, args: string[], options: ExecFileOptions = {}): Promise<{ stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    // `detached` is passed on to spawn (execFile's typings leave it out).
+    const opts = { ...options, encoding: 'utf8', detached: supervision.enabled } as ExecFileOptionsWithStringEncoding;
+    const child = execFile(file, args, opts, (error, stdout, stderr) => {
+      if (error) reject(Object.assign(error, { stdout, stderr }));
+      else resolve({ stdout, stderr });
+    });
+    adopt(child);
+  });
 }
 export const ROOT = path.join(__dirname, '..', '..');
 export const N8N_VERSION = '2.41.1';
@@ -65,7 +113,7 @@ export function n8nCached(): boolean {
  * minutes, once) `progress` gets a line with the elapsed time every `tickMs`.
  */
 export async function ensureN8n(progress: (line: string) => void = () => undefined, tickMs = 15_000): Promise<N8nBinaries> {
-  const child = spawn('bash', [path.join(ROOT, 'scripts', 'ensure-n8n.sh')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = adopt(spawn('bash', [path.join(ROOT, 'scripts', 'ensure-n8n.sh')], { stdio: ['ignore', 'pipe', 'pipe'], detached: supervision.enabled }));
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -134,6 +182,8 @@ export interface HomeOptions {
   /** More environment for n8n (wins over the defaults). */
   env?: NodeJS.ProcessEnv;
   binaries?: N8nBinaries;
+  /** Install the package into the user folder (default true). */
+  install?: boolean;
 }
 
 export async function createHome(name: string, tgz: string, ports: { port: number; broker: number }, options: HomeOptions = {}): Promise<N8nHome> {
@@ -143,7 +193,7 @@ export async function createHome(name: string, tgz: string, ports: { port: numbe
     fs.mkdirSync(path.join(ROOT, '.tmp'), { recursive: true });
     dir = fs.mkdtempSync(path.join(ROOT, '.tmp', `n8n-${name}-`));
   }
-  await installPackage(dir, tgz);
+  if (options.install !== false) await installPackage(dir, tgz);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     PATH: `${path.dirname(node)}:${process.env.PATH}`,
@@ -246,7 +296,7 @@ const LOG_LIMIT = 200_000;
 /** `n8n start`, resolved once the editor answers. */
 export async function start(home: N8nHome, options: StartOptions = {}): Promise<Running> {
   let log = '';
-  const child = spawn(home.node, [home.n8n, 'start'], { env: home.env, cwd: options.cwd, detached: options.detached, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = adopt(spawn(home.node, [home.n8n, 'start'], { env: home.env, cwd: options.cwd, detached: options.detached || supervision.enabled, stdio: ['ignore', 'pipe', 'pipe'] }));
   options.onSpawn?.(child);
   const onData = (d: Buffer) => {
     const text = d.toString();
@@ -260,7 +310,7 @@ export async function start(home: N8nHome, options: StartOptions = {}): Promise<
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`n8n start exited early:\n${log.slice(-3000)}`);
     try {
-      const res = await fetch(`http://127.0.0.1:${home.env.N8N_PORT}/healthz`);
+      const res = await fetch(`http://${hostFor(home.env.N8N_LISTEN_ADDRESS)}:${home.env.N8N_PORT}/healthz`);
       if (res.ok) break;
     } catch {
       // not up yet
@@ -282,6 +332,12 @@ export async function start(home: N8nHome, options: StartOptions = {}): Promise<
       clearTimeout(timer);
     },
   };
+}
+
+/** Where to reach a server that listens on `address` (all interfaces, or none given: loopback). */
+export function hostFor(address: string | undefined): string {
+  if (!address || address === '0.0.0.0' || address === '::') return '127.0.0.1';
+  return address.includes(':') ? `[${address}]` : address;
 }
 
 /** A TCP port that is free on 127.0.0.1 right now. */

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { get } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -42,7 +43,7 @@ describe('CLI', () => {
     const root = resolve(__dirname, '../..');
     const child = spawn(
       process.execPath,
-      ['-r', 'ts-node/register/transpile-only', 'platform/cli.ts', '--port', '0', '--client-id', 'cli', '--client-secret', 'cli-secret', '--admin-key', 'adm'],
+      ['-r', 'ts-node/register/transpile-only', 'platform/cli.ts', '--port', '0', '--client-id', 'cli', '--client-secret', 'cli-secret', '--admin-key', 'adm', '--sse-keep-alive-ms', '200'],
       { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';
@@ -66,6 +67,23 @@ describe('CLI', () => {
       expect(add.status).toBe(201);
       const id = await createIdentity(baseUrl, { datawallet: false });
       expect((await getToken(baseUrl, id.username, id.password, 'cli', 'cli-secret')).status).toBe(200);
+      // --sse-keep-alive-ms: the stream's keep-alive period.
+      const stream = await new Promise<string>((res, rej) => {
+        const req = get(`${baseUrl}/api/v2/sse`, { headers: { authorization: `Bearer ${id.token}` }, agent: false }, (r) => {
+          let text = '';
+          r.setEncoding('utf8');
+          r.on('data', (d: string) => {
+            text += d;
+            if (text.includes('keep-alive')) {
+              req.destroy();
+              res(text);
+            }
+          });
+        });
+        req.on('error', rej);
+        setTimeout(() => rej(new Error('no keep-alive within 5 s')), 5000).unref();
+      });
+      expect(stream).toBe('event: ConnectionOpened\ndata: _\n\nevent: keep-alive\ndata: _\n\n');
     } finally {
       child.kill('SIGTERM');
     }
