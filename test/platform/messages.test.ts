@@ -128,10 +128,14 @@ describe('messages', () => {
     await b.req('PUT', `/api/v2/Relationships/${rel}/Terminate`);
     await a.req('PUT', `/api/v2/Relationships/${rel}/Decompose`);
     // the sender decomposed towards its only recipient: message gone for it
+    const listed = async (who: typeof a) => ((await who.req('GET', '/api/v2/Messages')).body.result as any[]).map((x) => x.id);
     expectError(await a.req('GET', `/api/v2/Messages/${m.body.result.id}`), 404, 'error.platform.recordNotFound');
+    expect(await listed(a)).not.toContain(m.body.result.id);
     expect((await b.req('GET', `/api/v2/Messages/${m.body.result.id}`)).status).toBe(200);
+    expect(await listed(b)).toContain(m.body.result.id);
     await b.req('PUT', `/api/v2/Relationships/${rel}/Decompose`);
     expectError(await b.req('GET', `/api/v2/Messages/${m.body.result.id}`), 404, 'error.platform.recordNotFound');
+    expect(await listed(b)).not.toContain(m.body.result.id);
     expect(anonymousAddress('localhost')).toBe('did:e:localhost:dids:3a29ae5c1f591bbd9a2aaa');
   });
 
@@ -146,6 +150,10 @@ describe('messages', () => {
       await a.req('PUT', `/api/v2/Relationships/${rb}/Decompose`);
       const seen = await a.req('GET', `/api/v2/Messages/${m}`);
       expect(seen.body.result.recipients.map((r: any) => r.address)).toEqual(['did:e:localhost:dids:3a29ae5c1f591bbd9a2aaa', c.address]);
+      // the list shows the same (and to b, who did not decompose, only b's entry)
+      const list = (await a.req('GET', '/api/v2/Messages')).body.result.find((x: any) => x.id === m);
+      expect(list.recipients.map((r: any) => r.address)).toEqual(['did:e:localhost:dids:3a29ae5c1f591bbd9a2aaa', c.address]);
+      expect((await b.req('GET', '/api/v2/Messages')).body.result.find((x: any) => x.id === m).recipients.map((r: any) => r.address)).toEqual([b.address]);
       expect((await c.req('GET', `/api/v2/Messages/${m}`)).body.result.recipients.map((r: any) => r.address)).toEqual([c.address]);
     } finally {
       platform.configure({ maxNumberOfMessageRecipients: 1 });
