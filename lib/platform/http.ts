@@ -1,4 +1,4 @@
-import axios, { type AxiosInstance, type AxiosResponse, type Method } from 'axios';
+import type { AxiosInstance, AxiosResponse, Method } from 'axios';
 import * as https from 'node:https';
 import * as net from 'node:net';
 import type { Readable } from 'node:stream';
@@ -84,23 +84,34 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 export class HttpClient {
   readonly baseUrl: string;
-  private readonly axios: AxiosInstance;
+  private instance?: Promise<AxiosInstance>;
   private readonly options: Required<Omit<HttpOptions, 'onRequest'>> & Pick<HttpOptions, 'onRequest'>;
 
   constructor(options: HttpOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.options = { timeoutMs: 30_000, maxAttempts: 4, backoffMs: 250, maxQuotaWaitMs: 30_000, ...options };
-    this.axios = axios.create({
-      baseURL: this.baseUrl,
-      // We read every status ourselves; axios must not throw on 4xx/5xx.
-      validateStatus: () => true,
-      maxBodyLength: Infinity,
-      maxContentLength: Infinity,
-      maxRedirects: 0,
-      // Keep binary and JSON handling in our hands: no automatic JSON parsing of error bodies etc.
-      responseType: 'arraybuffer',
-      transitional: { clarifyTimeoutError: true },
-    });
+  }
+
+  /**
+   * axios, loaded with the first request rather than with this module: n8n loads every node of an
+   * installed package when it starts, and loading axios took ~90–170 ms of the ~260 ms the
+   * Enmeshed node's require cost (Node 24, loaded machine) — paid even if the node is never used.
+   */
+  private axios(): Promise<AxiosInstance> {
+    this.instance ??= import('axios').then(({ default: axios }) =>
+      axios.create({
+        baseURL: this.baseUrl,
+        // We read every status ourselves; axios must not throw on 4xx/5xx.
+        validateStatus: () => true,
+        maxBodyLength: Infinity,
+        maxContentLength: Infinity,
+        maxRedirects: 0,
+        // Keep binary and JSON handling in our hands: no automatic JSON parsing of error bodies etc.
+        responseType: 'arraybuffer',
+        transitional: { clarifyTimeoutError: true },
+      }),
+    );
+    return this.instance;
   }
 
   async request<T>(spec: RequestSpec, authorization?: string): Promise<HttpResponse<T>> {
@@ -146,7 +157,7 @@ export class HttpClient {
     return this.options.backoffMs * 2 ** (attempt - 1) * (0.75 + Math.random() * 0.5);
   }
 
-  private send(spec: RequestSpec, method: string, authorization?: string): Promise<AxiosResponse<Buffer>> {
+  private async send(spec: RequestSpec, method: string, authorization?: string): Promise<AxiosResponse<Buffer>> {
     const headers: Record<string, string> = { Accept: 'application/json', ...spec.headers };
     if (authorization) headers.Authorization = authorization;
     let data = typeof spec.body === 'function' ? (spec.body as () => unknown)() : spec.body;
@@ -157,7 +168,7 @@ export class HttpClient {
       data = JSON.stringify(data);
       headers['Content-Type'] ??= 'application/json';
     }
-    return this.axios.request<Buffer>({
+    return (await this.axios()).request<Buffer>({
       method,
       url: spec.path,
       params: spec.query,
