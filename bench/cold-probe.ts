@@ -1,66 +1,111 @@
 /**
- * Runs in a fresh process: the first node-style call (what an Enmeshed node does for "Message →
- * Send": libsodium init, open the participant for the credential, then the operation, which logs
- * in, reads the datawallet, derives the relationship keys, reserves counters and sends) against the
- * same call once the process is warm. Prints one JSON line.
+ * Runs in a fresh process, on plain Node (cold-start.ts transpiles it to .tmp/: no ts-node), against
+ * the BUILT package, as n8n uses it: require of dist/nodes/Enmeshed/Enmeshed.node.js (n8n does this
+ * for every installed node when it starts; n8n-workflow is loaded before, as in n8n), then the
+ * node's first execution of "Message → Send" (a Mail to a peer) with a minimal n8n execution
+ * context, then the same execution warm. Prints one JSON line.
  *
- *   cold-probe.ts <credential JSON> <peer address> <warm runs>
+ *   node .tmp/bench/cold-probe.js <credential JSON> <peer address> <warm runs>
+ *
+ * For the breakdown it wraps two functions of the loaded package (observing only): the Platform
+ * client's `request` (each call with its path and time) and `cryptoReady` (libsodium's load and
+ * initialisation, on the first call).
  */
-import type { RequestEvent } from '../lib/backbone';
+import * as path from 'node:path';
 
 const now = (): number => Number(process.hrtime.bigint()) / 1e6;
+const root = path.join(__dirname, '..', '..'); // .tmp/bench → the repository
+
+interface RequestLog {
+  method: string;
+  path: string;
+  ms: number;
+}
+
+type Execute = (this: unknown) => Promise<unknown[][]>;
+
+/** The part of IExecuteFunctions that Message → Send uses (a Mail without attachments). */
+function context(credential: Record<string, string>, parameters: Record<string, unknown>): unknown {
+  return {
+    getInputData: () => [{ json: {} }],
+    getNode: () => ({ id: 'probe', name: 'Enmeshed', type: 'n8n-nodes-enmeshed.enmeshed', typeVersion: 1, position: [0, 0], parameters }),
+    getCredentials: async () => credential,
+    continueOnFail: () => false,
+    getNodeParameter(name: string, _item: number, fallback?: unknown, options?: { extractValue?: boolean }): unknown {
+      const value = name.split('.').reduce<unknown>((at, key) => (at as Record<string, unknown> | undefined)?.[key], parameters) ?? fallback;
+      if (value === undefined) throw new Error(`Could not get parameter "${name}"`);
+      const locator = value as { __rl?: boolean; value?: unknown };
+      return options?.extractValue && locator?.__rl ? locator.value : value;
+    },
+    helpers: {},
+    logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
+  };
+}
 
 async function main(): Promise<void> {
   const [credentialText, peer, runsText] = process.argv.slice(2);
-  const startedAt = now();
-  const bootMs = process.uptime() * 1000; // node start + ts-node register, until this module runs
+  const bootMs = process.uptime() * 1000;
 
   let t = now();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const lib = require('../lib/protocol') as typeof import('../lib/protocol');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { cryptoReady } = require('../lib/crypto') as typeof import('../lib/crypto');
-  const loadMs = now() - t;
-
-  const credential = JSON.parse(credentialText) as import('../lib/protocol').ParticipantCredential;
-  const events: (RequestEvent & { at: number })[] = [];
-  const http = { onRequest: (e: RequestEvent) => events.push({ ...e, at: now() }) };
-
-  const call = async (i: number): Promise<{ ms: number; sodiumMs: number; openMs: number; sendMs: number; requests: number }> => {
-    const before = events.length;
-    const t0 = now();
-    await cryptoReady();
-    const t1 = now();
-    const participant = await lib.openParticipant(credential, { http });
-    const t2 = now();
-    await lib.sendMessage(participant, { recipients: [peer], content: lib.buildMail({ to: [peer], subject: `cold start ${i}`, body: 'hello' }) });
-    const t3 = now();
-    return { ms: t3 - t0, sodiumMs: t1 - t0, openMs: t2 - t1, sendMs: t3 - t2, requests: events.length - before };
-  };
+  require(path.join(root, 'node_modules', 'n8n-workflow'));
+  const n8nWorkflowMs = now() - t;
 
   t = now();
-  const first = await call(0);
-  const firstRequests = events.map((e) => `${e.method} ${e.path.replace(/[A-Z]{3}[A-Za-z0-9]{17}/g, '{id}')} ${e.ms}ms`);
-  const firstWallMs = now() - t;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Enmeshed } = require(path.join(root, 'dist', 'nodes', 'Enmeshed', 'Enmeshed.node.js')) as { Enmeshed: new () => { nodeVersions: Record<number, { execute: Execute }> } };
+  const node = new Enmeshed();
+  const requireMs = now() - t;
+
+  // The package is one bundle (scripts/bundle.mjs), so its Platform client cannot be wrapped from
+  // outside: requests are counted where every HTTP call of the bundle passes, node:http.
+  const requests: RequestLog[] = [];
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const http = require('node:http') as { request: (...args: unknown[]) => { once: (event: string, cb: () => void) => unknown } };
+  const request = http.request;
+  http.request = (...args: unknown[]) => {
+    const started = now();
+    const options = (typeof args[0] === 'object' && args[0] !== null && !(args[0] instanceof URL) ? args[0] : args[1]) as { method?: string; path?: string } | undefined;
+    const url = args[0] instanceof URL ? args[0] : undefined;
+    const method = (options?.method ?? 'GET').toUpperCase();
+    const target = (url ? url.pathname : (options?.path ?? '')).split('?')[0];
+    const req = request(...args);
+    req.once('close', () => requests.push({ method, path: target.replace(/[A-Z]{3}[A-Za-z0-9]{17}/g, '{id}'), ms: Math.round(now() - started) }));
+    return req;
+  };
+  const cryptoReadyMs: number | undefined = undefined; // inside the bundle: not observable from here
+
+  const credential = JSON.parse(credentialText) as Record<string, string>;
+  const execute = node.nodeVersions[1].execute;
+  const send = async (i: number): Promise<number> => {
+    const parameters = {
+      resource: 'message',
+      operation: 'send',
+      to: { __rl: true, mode: 'address', value: peer },
+      contentType: 'mail',
+      subject: `cold start ${i}`,
+      body: 'hello',
+      attachments: '',
+      options: {},
+    };
+    const started = now();
+    const [items] = await execute.call(context(credential, parameters));
+    if (items.length !== 1) throw new Error('the send returned no item');
+    return now() - started;
+  };
+
+  const firstMs = await send(0);
+  const first = { ms: firstMs, cryptoReadyMs: cryptoReadyMs ?? 0, requests: requests.length, requestLog: requests.map((r) => `${r.method} ${r.path} ${r.ms}ms`) };
 
   const warm: number[] = [];
   let warmRequests = 0;
   for (let i = 1; i <= Number(runsText || 10); i++) {
-    const r = await call(i);
-    warm.push(r.ms);
-    warmRequests = r.requests;
+    const before = requests.length;
+    warm.push(await send(i));
+    warmRequests = requests.length - before;
   }
   warm.sort((a, b) => a - b);
-  process.stdout.write(
-    JSON.stringify({
-      bootMs,
-      loadMs,
-      first: { ...first, wallMs: firstWallMs, requestLog: firstRequests },
-      warmMs: warm[Math.floor(warm.length / 2)],
-      warmRequests,
-      sinceModuleStartMs: now() - startedAt,
-    }) + '\n',
-  );
+  process.stdout.write(JSON.stringify({ bootMs, n8nWorkflowMs, requireMs, first, warmMs: warm[Math.floor(warm.length / 2)], warmRequests }) + '\n');
 }
 
 main().catch((error: unknown) => {

@@ -1,25 +1,33 @@
 /**
- * Cold start: the first node-style call in a fresh process against the same call warm
- * (`cold-probe.ts`), through the local Platform. The Platform and the peer run here; the probe is a
- * fresh process holding only the credential, like a new n8n worker. Several probes; the median
- * counts.
+ * Cold start of the built package as n8n runs it: `npm run build`, then fresh processes on plain
+ * Node (`cold-probe.ts`, transpiled to .tmp/ so that no ts-node is involved) that require the
+ * Enmeshed node from dist/ and execute "Message → Send" once cold and then warm, through the local
+ * Platform. The Platform and the peer run here; the probe holds only the credential, like a new n8n
+ * worker. Several probes; the median counts.
  */
 import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import * as ts from 'typescript';
 import type { BenchPlatform } from './platform-host';
 import { median, ourPair } from './setup';
 
 export interface ColdStartResult {
   probes: number;
-  /** Node start + ts-node register until the probe's module runs (not part of the call). */
+  /** Node start until the probe's module runs (not part of the call). */
   bootMs: number;
-  /** require() of lib/protocol under ts-node transpile-only (the shipped JavaScript loads faster). */
-  loadMs: number;
+  /** require of n8n-workflow, which n8n has loaded before any community node (not ours). */
+  n8nWorkflowMs: number;
+  /** require of dist/nodes/Enmeshed/Enmeshed.node.js and `new Enmeshed()`: what n8n pays at startup. */
+  requireMs: number;
+  /** Whether the require loaded libsodium / axios (both are meant to load on first use). */
+  libsodiumAtRequire: boolean;
+  axiosAtRequire: boolean;
+  /** The first execution of Message → Send. */
   firstMs: number;
-  firstSodiumMs: number;
-  firstOpenMs: number;
-  firstSendMs: number;
+  /** Of it: libsodium's load and initialisation (the first cryptoReady()). */
+  firstCryptoReadyMs: number;
   firstRequests: number;
   firstRequestLog: string[];
   warmMs: number;
@@ -28,23 +36,33 @@ export interface ColdStartResult {
 
 interface ProbeOutput {
   bootMs: number;
-  loadMs: number;
-  first: { ms: number; sodiumMs: number; openMs: number; sendMs: number; requests: number; requestLog: string[] };
+  n8nWorkflowMs: number;
+  requireMs: number;
+  first: { ms: number; cryptoReadyMs?: number; requests: number; requestLog: string[] };
   warmMs: number;
   warmRequests: number;
 }
 
 const run = promisify(execFile);
+const root = path.join(__dirname, '..');
+
+/** Builds the package (dist/) and the probe (.tmp/bench/cold-probe.js); returns the probe's path. */
+async function build(): Promise<string> {
+  await run('npm', ['run', 'build'], { cwd: root, maxBuffer: 16 << 20 });
+  const source = readFileSync(path.join(__dirname, 'cold-probe.ts'), 'utf8');
+  const { outputText } = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true } });
+  const out = path.join(root, '.tmp', 'bench', 'cold-probe.js');
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, outputText);
+  return out;
+}
 
 export async function benchColdStart(platform: BenchPlatform, quick: boolean): Promise<ColdStartResult> {
+  const probe = await build();
   const { a, b } = await ourPair(platform.baseUrl);
   const probes: ProbeOutput[] = [];
   for (let i = 0; i < (quick ? 1 : 3); i++) {
-    const { stdout } = await run(
-      process.execPath,
-      ['-r', 'ts-node/register/transpile-only', path.join(__dirname, 'cold-probe.ts'), JSON.stringify(a.credential), b.address, '10'],
-      { encoding: 'utf8', cwd: path.join(__dirname, '..'), maxBuffer: 1 << 20 },
-    );
+    const { stdout } = await run(process.execPath, [probe, JSON.stringify(a.credential), b.address, '10'], { encoding: 'utf8', cwd: root, maxBuffer: 1 << 20 });
     probes.push(JSON.parse(stdout.trim().split('\n').pop()!) as ProbeOutput);
   }
   const m = (f: (p: ProbeOutput) => number): number => median(probes.map(f));
@@ -52,11 +70,9 @@ export async function benchColdStart(platform: BenchPlatform, quick: boolean): P
   return {
     probes: probes.length,
     bootMs: m((p) => p.bootMs),
-    loadMs: m((p) => p.loadMs),
+    n8nWorkflowMs: m((p) => p.n8nWorkflowMs),
+    requireMs: m((p) => p.requireMs),
     firstMs: m((p) => p.first.ms),
-    firstSodiumMs: m((p) => p.first.sodiumMs),
-    firstOpenMs: m((p) => p.first.openMs),
-    firstSendMs: m((p) => p.first.sendMs),
     firstRequests: m((p) => p.first.requests),
     firstRequestLog: typical.first.requestLog,
     warmMs: m((p) => p.warmMs),

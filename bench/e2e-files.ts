@@ -5,7 +5,9 @@
  * Every run uploads a fresh file, and the peer (another identity) downloads it by its reference, so
  * every download is a first download on both sides (metadata read and decrypted, blob fetched).
  * Plus our peak RSS growth per operation, as a multiple of the file size, each measured in a fresh
- * process (`e2e-rss-probe.ts`) against the same Platform (median of 3 processes).
+ * process (`e2e-rss-probe.ts`) against the same Platform (median of 3 processes). And the floor: a
+ * plain HTTP upload and download of a blob of the file's size through the same routes
+ * (`raw-http.ts`), run alternately with ours so that both see the same machine load.
  */
 import { CoreDate } from '@nmshd/core-types';
 import { CoreBuffer } from '@nmshd/crypto';
@@ -13,10 +15,12 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import { HttpClient, TokenManager } from '../lib/backbone';
 import { downloadFile, uploadFile } from '../lib/protocol';
 import { newParticipant } from '../test/helpers/participants';
 import { createTransportAccount } from '../test/interop/transport/harness';
 import type { BenchPlatform } from './platform-host';
+import { rawDownload, rawUpload, type RawEndpoint } from './raw-http';
 import { MiB, gc, inOneDay, median, now } from './setup';
 
 export interface FileE2eRow {
@@ -24,6 +28,8 @@ export interface FileE2eRow {
   op: 'upload' | 'download';
   oursMs: number;
   transportMs: number;
+  /** Plain HTTP, no crypto: the transfer alone. */
+  rawMs: number;
 }
 
 export interface FileE2eResult {
@@ -52,12 +58,16 @@ export async function benchFilesE2e(platform: BenchPlatform, quick: boolean): Pr
   const theirs = await createTransportAccount({ ...connection, name: 'files-A' });
   const theirPeer = await createTransportAccount({ ...connection, name: 'files-B' });
 
+  // The raw transfers log in as `ours` (same device, same quotas), through the public token manager.
+  const login = { clientId: 'test', clientSecret: 'test', username: ours.identity.username, password: ours.identity.keys.devicePassword };
+  const raw: RawEndpoint = { baseUrl: platform.baseUrl, authorization: await new TokenManager(new HttpClient({ baseUrl: platform.baseUrl }), login).authorization() };
+
   const rows: FileE2eRow[] = [];
   const rss: Record<string, number> = {};
   const runs = { ours: {} as Record<string, number>, transport: {} as Record<string, number> };
   for (const size of [1 * MiB, 7 * MiB]) {
     const content = randomBytes(size);
-    const oursRuns = quick ? 2 : size > MiB ? 3 : 5;
+    const oursRuns = quick ? 2 : 5;
     const transportRuns = quick || size > MiB ? 1 : 3;
 
     // warm-up of both code paths with a small file
@@ -66,7 +76,19 @@ export async function benchFilesE2e(platform: BenchPlatform, quick: boolean): Pr
 
     const oursUp: number[] = [];
     const oursDown: number[] = [];
+    const rawUp: number[] = [];
+    const rawDown: number[] = [];
+    await rawDownload(raw, await rawUpload(raw, randomBytes(1024))); // warm-up
     for (let i = 0; i < oursRuns; i++) {
+      gc();
+      let r = now();
+      const rawId = await rawUpload(raw, content);
+      rawUp.push(now() - r);
+      gc();
+      r = now();
+      if ((await rawDownload(raw, rawId)) !== size) throw new Error('raw: the downloaded blob differs in size');
+      rawDown.push(now() - r);
+
       gc();
       let t = now();
       const file = await uploadFile(ours, { content, filename: `bench-${i}.bin`, mimetype: 'application/octet-stream', expiresAt: inOneDay() });
@@ -107,8 +129,8 @@ export async function benchFilesE2e(platform: BenchPlatform, quick: boolean): Pr
       theirDown.push(now() - t);
       if (!Buffer.from(got.buffer).equals(content)) throw new Error('transport: the downloaded file differs');
     }
-    rows.push({ size, op: 'upload', oursMs: median(oursUp), transportMs: median(theirUp) });
-    rows.push({ size, op: 'download', oursMs: median(oursDown), transportMs: median(theirDown) });
+    rows.push({ size, op: 'upload', oursMs: median(oursUp), transportMs: median(theirUp), rawMs: median(rawUp) });
+    rows.push({ size, op: 'download', oursMs: median(oursDown), transportMs: median(theirDown), rawMs: median(rawDown) });
     runs.ours[`${size / MiB}MiB`] = oursRuns;
     runs.transport[`${size / MiB}MiB`] = transportRuns;
 

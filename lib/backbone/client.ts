@@ -1,5 +1,5 @@
 import FormData from 'form-data';
-import { HttpClient, type HttpOptions, type RequestSpec } from './http';
+import { HttpClient, type BodySink, type HttpOptions, type RequestSpec } from './http';
 import { PlatformError } from './errors';
 import { TokenManager, type DeviceLogin } from './auth';
 import type * as T from './types';
@@ -25,6 +25,23 @@ export interface PlatformClientOptions extends Omit<HttpOptions, 'baseUrl'> {
 
 const API = '/api/v2';
 const seg = (id: string): string => encodeURIComponent(id);
+
+/** A sink keeping the body in one buffer: sized from the Content-Length, grown only without one. */
+function collect(contentLength: number | undefined): BodySink<Buffer> {
+  let body = Buffer.allocUnsafe(Math.min(contentLength ?? 0, 64 * 1024 * 1024));
+  let length = 0;
+  return {
+    write(chunk) {
+      if (length + chunk.length > body.length) {
+        const grown = Buffer.allocUnsafe(Math.max(length + chunk.length, body.length * 2));
+        body.copy(grown, 0, 0, length);
+        body = grown;
+      }
+      length += chunk.copy(body, length);
+    },
+    end: () => body.subarray(0, length),
+  };
+}
 
 function idsQuery(name: string, ids?: readonly string[]): URLSearchParams {
   const query = new URLSearchParams();
@@ -345,9 +362,17 @@ export class PlatformClient {
     return checkFileMetadata(await this.call({ method: 'GET', path }), { method: 'GET', path }, id);
   }
 
-  /** The encrypted blob, as the Backbone stores it. */
+  /** The encrypted blob, as the Backbone stores it, in one buffer sized from the Content-Length. */
   downloadFile(id: string, timeoutMs = 120_000): Promise<Buffer> {
-    return this.call({ method: 'GET', path: `${API}/Files/${seg(id)}`, response: 'bytes', timeoutMs });
+    return this.downloadFileInto(id, collect, timeoutMs);
+  }
+
+  /**
+   * The encrypted blob, handed to `sink` as it arrives (a fresh sink per attempt; see BodySink):
+   * whoever reads the blob anyway needs no copy of it.
+   */
+  downloadFileInto<R>(id: string, sink: (contentLength: number | undefined) => BodySink<R>, timeoutMs = 120_000): Promise<R> {
+    return this.call({ method: 'GET', path: `${API}/Files/${seg(id)}`, sink, timeoutMs });
   }
 
   /** Files this identity uploaded. */

@@ -1,4 +1,8 @@
-import axios, { type AxiosInstance, type AxiosResponse, type Method } from 'axios';
+import type { AxiosInstance, AxiosResponse, Method } from 'axios';
+import * as https from 'node:https';
+import * as net from 'node:net';
+import type { Readable } from 'node:stream';
+import * as tls from 'node:tls';
 import { PlatformError } from './errors';
 
 /**
@@ -48,9 +52,24 @@ export interface RequestSpec {
   headers?: Record<string, string>;
   /** 'json' (default) unwraps `{result}`; 'bytes' returns the raw body as a Buffer; 'raw' the parsed JSON as is. */
   response?: 'json' | 'bytes' | 'raw';
+  /**
+   * Receive a 2xx body chunk by chunk instead of as one collected Buffer (large downloads): called
+   * once per attempt with the Content-Length if known; the response's data is what `end()` returns.
+   */
+  sink?: (contentLength: number | undefined) => BodySink<unknown>;
   /** Safe to repeat after an unknown outcome. Defaults to true for GET/HEAD. */
   idempotent?: boolean;
   timeoutMs?: number;
+}
+
+/**
+ * Where a streamed body goes. `write` gets every chunk in order (the chunk is only lent: copy what
+ * you keep); it must not throw — a sink that cannot use the body records that and reports it from
+ * `end`, which is called once the whole body arrived.
+ */
+export interface BodySink<R> {
+  write(chunk: Buffer): void;
+  end(): R;
 }
 
 export interface HttpResponse<T> {
@@ -65,23 +84,34 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 export class HttpClient {
   readonly baseUrl: string;
-  private readonly axios: AxiosInstance;
+  private instance?: Promise<AxiosInstance>;
   private readonly options: Required<Omit<HttpOptions, 'onRequest'>> & Pick<HttpOptions, 'onRequest'>;
 
   constructor(options: HttpOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.options = { timeoutMs: 30_000, maxAttempts: 4, backoffMs: 250, maxQuotaWaitMs: 30_000, ...options };
-    this.axios = axios.create({
-      baseURL: this.baseUrl,
-      // We read every status ourselves; axios must not throw on 4xx/5xx.
-      validateStatus: () => true,
-      maxBodyLength: Infinity,
-      maxContentLength: Infinity,
-      maxRedirects: 0,
-      // Keep binary and JSON handling in our hands: no automatic JSON parsing of error bodies etc.
-      responseType: 'arraybuffer',
-      transitional: { clarifyTimeoutError: true },
-    });
+  }
+
+  /**
+   * axios, loaded with the first request rather than with this module: n8n loads every node of an
+   * installed package when it starts, and loading axios took ~90–170 ms of the ~260 ms the
+   * Enmeshed node's require cost (Node 24, loaded machine) — paid even if the node is never used.
+   */
+  private axios(): Promise<AxiosInstance> {
+    this.instance ??= import('axios').then(({ default: axios }) =>
+      axios.create({
+        baseURL: this.baseUrl,
+        // We read every status ourselves; axios must not throw on 4xx/5xx.
+        validateStatus: () => true,
+        maxBodyLength: Infinity,
+        maxContentLength: Infinity,
+        maxRedirects: 0,
+        // Keep binary and JSON handling in our hands: no automatic JSON parsing of error bodies etc.
+        responseType: 'arraybuffer',
+        transitional: { clarifyTimeoutError: true },
+      }),
+    );
+    return this.instance;
   }
 
   async request<T>(spec: RequestSpec, authorization?: string): Promise<HttpResponse<T>> {
@@ -92,10 +122,17 @@ export class HttpClient {
       let outcome: HttpResponse<T> | PlatformError;
       let nothingSent = false;
       try {
-        const response = await this.send(spec, method, authorization);
-        outcome = this.interpret<T>(response, spec, method);
-        this.options.onRequest?.({ method, path: spec.path, status: response.status, attempt, ms: Date.now() - started });
+        let status: number;
+        if (spec.sink) {
+          ({ status, outcome } = await this.streamed<T>(spec, method, authorization));
+        } else {
+          const response = await this.send(spec, method, authorization);
+          status = response.status;
+          outcome = this.interpret<T>(response, spec, method);
+        }
+        this.options.onRequest?.({ method, path: spec.path, status, attempt, ms: Date.now() - started });
       } catch (thrown) {
+        if (thrown instanceof SinkFailure) throw thrown.error;
         outcome = this.transportError(thrown, method, spec.path);
         nothingSent = NOTHING_SENT.has((thrown as { code?: string }).code ?? '');
         this.options.onRequest?.({ method, path: spec.path, attempt, ms: Date.now() - started, error: outcome.code });
@@ -120,7 +157,7 @@ export class HttpClient {
     return this.options.backoffMs * 2 ** (attempt - 1) * (0.75 + Math.random() * 0.5);
   }
 
-  private send(spec: RequestSpec, method: string, authorization?: string): Promise<AxiosResponse<Buffer>> {
+  private async send(spec: RequestSpec, method: string, authorization?: string): Promise<AxiosResponse<Buffer>> {
     const headers: Record<string, string> = { Accept: 'application/json', ...spec.headers };
     if (authorization) headers.Authorization = authorization;
     let data = typeof spec.body === 'function' ? (spec.body as () => unknown)() : spec.body;
@@ -131,14 +168,65 @@ export class HttpClient {
       data = JSON.stringify(data);
       headers['Content-Type'] ??= 'application/json';
     }
-    return this.axios.request<Buffer>({
+    return (await this.axios()).request<Buffer>({
       method,
       url: spec.path,
       params: spec.query,
       data,
       headers,
       timeout: spec.timeoutMs ?? this.options.timeoutMs,
+      // A sink takes the body as it arrives: no array of chunks and no concatenated copy of it.
+      ...(spec.sink ? { responseType: 'stream' as const } : {}),
     });
+  }
+
+  /**
+   * A request whose 2xx body goes into a fresh sink (one per attempt); any other answer (an error
+   * envelope) is collected and read like every answer. The request's timeout is an idle timeout
+   * here, until the body's last byte. A connection that breaks or stalls midway fails the attempt
+   * as a network error or timeout, so a read is retried with a new sink.
+   *
+   * A GET goes over a connection of its own that reads into one 64 KiB buffer, reused for every
+   * read (`onread`), and the body is handed to the sink straight from it: node:http would allocate
+   * a buffer per socket read plus a copy of it per body chunk, garbage that V8 frees only at its
+   * next collection — for a 7 MiB file that was about 2.7× the file in RSS on top of the file
+   * itself. Behind an HTTP proxy (environment variables, which axios honours) it goes through
+   * axios as a stream instead.
+   */
+  private async streamed<T>(spec: RequestSpec, method: string, authorization?: string): Promise<{ status: number; outcome: HttpResponse<T> | PlatformError }> {
+    const idleMs = spec.timeoutMs ?? this.options.timeoutMs;
+    let sink: BodySink<unknown> | undefined;
+    const chunks: Buffer[] = [];
+    const open = (status: number, headers: Record<string, unknown>): ((chunk: Buffer) => void) => {
+      if (status < 200 || status >= 300) return (chunk) => chunks.push(Buffer.from(chunk));
+      const length = Number(headers['content-length']);
+      sink = spec.sink!(Number.isSafeInteger(length) && length >= 0 ? length : undefined);
+      const target = sink;
+      return (chunk) => {
+        try {
+          target.write(chunk);
+        } catch (error) {
+          throw new SinkFailure(error);
+        }
+      };
+    };
+    let status: number;
+    let headers: Record<string, unknown>;
+    if (method === 'GET' && !proxied()) {
+      const url = new URL(this.baseUrl + spec.path);
+      if (spec.query?.size) url.search = spec.query.toString();
+      const requestHeaders: Record<string, string> = { Accept: 'application/json', ...spec.headers, 'Accept-Encoding': 'identity' };
+      if (authorization) requestHeaders.Authorization = authorization;
+      ({ status, headers } = await getDirect(url, requestHeaders, idleMs, open));
+    } else {
+      const response = (await this.send(spec, method, authorization)) as unknown as AxiosResponse<Readable>;
+      status = response.status;
+      headers = response.headers as Record<string, unknown>;
+      await drain(response.data, idleMs, open(status, headers));
+    }
+    if (sink) return { status, outcome: { status, data: sink.end() as T, headers } };
+    const body = Buffer.concat(chunks);
+    return { status, outcome: this.interpret<T>({ status, headers, data: body } as AxiosResponse<Buffer>, { ...spec, sink: undefined }, method) };
   }
 
   private interpret<T>(response: AxiosResponse<Buffer>, spec: RequestSpec, method: string): HttpResponse<T> | PlatformError {
@@ -200,6 +288,248 @@ function withUnknownOutcome(error: PlatformError): PlatformError {
     message:
       `${error.method} ${error.path}: ${reason}. The request may nevertheless have been carried out (e.g. the message sent, the file ` +
       'uploaded); it was not repeated automatically, to avoid doing it twice. Check the result (e.g. the list of sent messages) before trying again.',
+  });
+}
+
+/** A sink broke its promise not to throw: its error is passed on as it is, not retried. */
+class SinkFailure extends Error {
+  constructor(readonly error: unknown) {
+    super('the body sink failed');
+  }
+}
+
+/** Whether axios might send requests through a proxy: it reads these variables (NO_PROXY aside). */
+const PROXY_VARIABLES = ['https_proxy', 'http_proxy', 'all_proxy', 'npm_config_https_proxy', 'npm_config_http_proxy', 'npm_config_proxy'];
+function proxied(): boolean {
+  return PROXY_VARIABLES.some((name) => !!(process.env[name] || process.env[name.toUpperCase()]));
+}
+
+/** TLS settings made on https.globalAgent, which axios' requests use: the direct connection uses them too. */
+const TLS_OPTIONS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'ciphers', 'minVersion', 'maxVersion', 'secureOptions', 'checkServerIdentity'] as const;
+function globalTlsOptions(): tls.ConnectionOptions {
+  const options = https.globalAgent.options as Record<string, unknown>;
+  return Object.fromEntries(TLS_OPTIONS.filter((name) => options[name] !== undefined).map((name) => [name, options[name]]));
+}
+
+const READ_BUFFER = 64 * 1024;
+const MAX_HEAD = 64 * 1024;
+
+const failure = (message: string, code: string): Error => Object.assign(new Error(message), { code });
+
+/**
+ * One HTTP/1.1 GET on a connection of its own (`Connection: close`), read through a single reused
+ * buffer. `open` is called with the status and headers and returns where the body goes; each body
+ * piece is a view of the read buffer, valid only during the call. Content-Length, chunked and
+ * until-close bodies; interim 1xx answers are skipped. Rejects with a `code` like node:net does
+ * (ECONNRESET, ETIMEDOUT, ECONNREFUSED…) when the connection fails before the body ended.
+ */
+function getDirect(
+  url: URL,
+  headers: Record<string, string>,
+  idleMs: number,
+  open: (status: number, headers: Record<string, unknown>) => (chunk: Buffer) => void,
+): Promise<{ status: number; headers: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const secure = url.protocol === 'https:';
+    const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+    const port = Number(url.port) || (secure ? 443 : 80);
+    const buffer = Buffer.allocUnsafe(READ_BUFFER);
+    let head = Buffer.alloc(0);
+    let status = 0;
+    let responseHeaders: Record<string, unknown> = {};
+    let deliver: ((chunk: Buffer) => void) | undefined;
+    let body: BodyFraming | undefined;
+    let settled = false;
+    const finish = (error?: Error): void => {
+      if (settled) return;
+      settled = true;
+      socket.destroy();
+      if (error) reject(error);
+      else resolve({ status, headers: responseHeaders });
+    };
+
+    const onHead = (text: string): boolean => {
+      const lines = text.split('\r\n');
+      const match = /^HTTP\/1\.[01] (\d{3})/.exec(lines[0]);
+      if (!match) throw failure('not an HTTP/1.1 answer', 'EPROTO');
+      const code = Number(match[1]);
+      if (code >= 100 && code < 200) return false; // interim answer: the real one follows
+      const fields: Record<string, string> = {};
+      for (const line of lines.slice(1)) {
+        const colon = line.indexOf(':');
+        if (colon <= 0) continue;
+        const name = line.slice(0, colon).trim().toLowerCase();
+        const value = line.slice(colon + 1).trim();
+        fields[name] = fields[name] === undefined ? value : `${fields[name]}, ${value}`;
+      }
+      const encoding = fields['content-encoding'];
+      if (encoding && encoding.toLowerCase() !== 'identity') throw failure(`unexpected Content-Encoding ${encoding}`, 'EPROTO');
+      status = code;
+      responseHeaders = fields;
+      const length = Number(fields['content-length']);
+      body = /chunked/i.test(fields['transfer-encoding'] ?? '')
+        ? new ChunkedBody()
+        : code === 204 || code === 304
+          ? new LengthBody(0)
+          : fields['content-length'] !== undefined && Number.isSafeInteger(length) && length >= 0
+            ? new LengthBody(length)
+            : new UntilCloseBody();
+      deliver = open(code, fields);
+      return true;
+    };
+
+    const onRead = (nread: number, data: Buffer): void => {
+      if (settled) return;
+      try {
+        let bytes = data.subarray(0, nread);
+        while (!body) {
+          head = Buffer.concat([head, bytes]);
+          const end = head.indexOf('\r\n\r\n');
+          if (end < 0) {
+            if (head.length > MAX_HEAD) throw failure('the answer head is too large', 'EPROTO');
+            return;
+          }
+          const rest = head.subarray(end + 4);
+          const isFinal = onHead(head.toString('latin1', 0, end));
+          head = Buffer.alloc(0);
+          bytes = Buffer.from(rest); // the head buffer is small; `rest` is the first body bytes
+          if (!isFinal) continue;
+        }
+        if (body.feed(bytes, deliver!)) finish();
+      } catch (error) {
+        finish(error as Error);
+      }
+    };
+
+    const options = {
+      host,
+      port,
+      onread: {
+        buffer,
+        callback: (nread: number, data: Buffer): boolean => {
+          onRead(nread, data);
+          return true;
+        },
+      },
+    };
+    const socket: net.Socket = secure ? tls.connect({ ...globalTlsOptions(), ...options, servername: net.isIP(host) ? undefined : host }) : net.connect(options);
+    socket.setTimeout(idleMs, () => finish(failure('the Platform stalled', 'ETIMEDOUT')));
+    socket.once(secure ? 'secureConnect' : 'connect', () => {
+      const lines = [`GET ${url.pathname}${url.search} HTTP/1.1`, `Host: ${url.host}`, 'Connection: close', 'User-Agent: n8n-nodes-enmeshed'];
+      for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
+      socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+    });
+    socket.on('error', (error) => finish(error));
+    socket.on('end', () => {
+      if (body?.atClose()) finish();
+      else finish(failure('the connection closed before the answer ended', 'ECONNRESET'));
+    });
+    socket.on('close', () => finish(failure('the connection closed before the answer ended', 'ECONNRESET')));
+  });
+}
+
+/** How a body ends; `feed` passes its bytes on and says whether the body is complete. */
+interface BodyFraming {
+  feed(bytes: Buffer, deliver: (chunk: Buffer) => void): boolean;
+  /** Whether the connection closing ends the body properly. */
+  atClose(): boolean;
+}
+
+class LengthBody implements BodyFraming {
+  constructor(private remaining: number) {}
+  feed(bytes: Buffer, deliver: (chunk: Buffer) => void): boolean {
+    const take = Math.min(this.remaining, bytes.length);
+    if (take > 0) deliver(bytes.subarray(0, take));
+    this.remaining -= take;
+    return this.remaining === 0;
+  }
+  atClose(): boolean {
+    return this.remaining === 0;
+  }
+}
+
+class UntilCloseBody implements BodyFraming {
+  feed(bytes: Buffer, deliver: (chunk: Buffer) => void): boolean {
+    if (bytes.length) deliver(bytes);
+    return false;
+  }
+  atClose(): boolean {
+    return true;
+  }
+}
+
+/** Transfer-Encoding: chunked — size line, data, CRLF, …, a zero size, trailers, an empty line. */
+class ChunkedBody implements BodyFraming {
+  private line = '';
+  private state: 'size' | 'data' | 'dataEnd' | 'trailer' | 'done' = 'size';
+  private remaining = 0;
+  feed(bytes: Buffer, deliver: (chunk: Buffer) => void): boolean {
+    let i = 0;
+    while (i < bytes.length && this.state !== 'done') {
+      if (this.state === 'data') {
+        const take = Math.min(this.remaining, bytes.length - i);
+        deliver(bytes.subarray(i, i + take));
+        i += take;
+        this.remaining -= take;
+        if (this.remaining === 0) this.state = 'dataEnd';
+        continue;
+      }
+      const newline = bytes.indexOf(0x0a, i);
+      const end = newline < 0 ? bytes.length : newline;
+      this.line += bytes.toString('latin1', i, end);
+      i = end + 1;
+      if (newline < 0) {
+        if (this.line.length > 4096) throw failure('a chunk line is too long', 'EPROTO');
+        break;
+      }
+      const line = this.line.replace(/\r$/, '');
+      this.line = '';
+      if (this.state === 'size') {
+        const size = /^([0-9a-fA-F]{1,12})(;.*)?$/.exec(line);
+        if (!size) throw failure('a malformed chunk size', 'EPROTO');
+        this.remaining = parseInt(size[1], 16);
+        this.state = this.remaining === 0 ? 'trailer' : 'data';
+      } else if (this.state === 'dataEnd') {
+        if (line !== '') throw failure('a chunk does not end with CRLF', 'EPROTO');
+        this.state = 'size';
+      } else if (line === '') {
+        this.state = 'done';
+      }
+    }
+    return this.state === 'done';
+  }
+  atClose(): boolean {
+    return this.state === 'done';
+  }
+}
+
+/** Reads a body stream to its end; rejects like a broken or stalled connection. */
+function drain(stream: Readable, idleMs: number, onChunk: (chunk: Buffer) => unknown): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const settle = (error?: Error): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (error) {
+        stream.destroy();
+        reject(error);
+      } else {
+        resolve();
+      }
+    };
+    const timer = setTimeout(() => settle(failure('the body stalled', 'ETIMEDOUT')), idleMs);
+    stream.on('data', (chunk: Buffer) => {
+      timer.refresh();
+      try {
+        onChunk(chunk);
+      } catch (error) {
+        settle(error as Error);
+      }
+    });
+    stream.once('end', () => settle());
+    stream.once('error', (error: Error) => settle(Object.assign(error, { code: (error as { code?: string }).code ?? 'ECONNRESET' })));
+    stream.once('close', () => settle(failure('the connection closed before the body ended', 'ECONNRESET')));
   });
 }
 

@@ -1,9 +1,9 @@
 import { EncryptionAlgorithm, NONCE_BYTES } from './algorithms';
-import { asBuffer, canonicalEnd, fromBase64Url, toBase64Url } from './encoding';
+import { asBuffer, canonicalEnd, toBase64Url } from './encoding';
 import { CryptoError } from './errors';
 import { randomBytes } from './random';
-import { decrypt, encrypt } from './aead';
-import { nodeChaChaAvailable, openStream, sealStream } from './xchacha';
+import { encrypt } from './aead';
+import { nodeChaChaAvailable, openInPlace, release, sealStream } from './xchacha';
 import { parseCipher, type SecretKey } from './wire';
 
 /**
@@ -12,10 +12,8 @@ import { parseCipher, type SecretKey } from './wire';
  * For a 7 MiB file a naive JSON.stringify/JSON.parse round trip costs more than the encryption
  * itself and holds several copies at once. Here the blob is written directly: the plaintext is
  * encrypted in chunks (multiples of 3 bytes, so base64 groups never straddle chunks) and each
- * encoded chunk goes straight into one pre-sized buffer. Reading scans the object's top-level
- * fields on the bytes and decodes `cph` chunk by chunk into one pre-sized plaintext buffer, which is
- * released to the caller only after the tag verified. Peak extra memory: the output buffer plus
- * one chunk.
+ * encoded chunk goes straight into one pre-sized buffer. Peak extra memory: the output buffer plus
+ * one chunk. Reading: CipherJsonReader below, which also takes the blob as it arrives.
  */
 
 const CHUNK = 3 * 16 * 1024; // plaintext bytes per step: a multiple of 3 keeps base64 groups whole,
@@ -48,10 +46,12 @@ export function encryptToCipherJson(plaintext: Uint8Array, key: SecretKey, nonce
       const data = carry.length ? Buffer.concat([carry, bytes]) : bytes;
       const usable = last ? data.length : data.length - (data.length % 3);
       pos += out.write(data.subarray(0, usable).toString('base64url'), pos, 'latin1');
-      carry = data.subarray(usable);
+      carry = Buffer.from(data.subarray(usable)); // a copy: `bytes` is released below
     };
     for (let offset = 0; offset < plaintext.length; offset += CHUNK) {
-      emit(stream.update(plaintext.subarray(offset, offset + CHUNK)), false);
+      const piece = stream.update(plaintext.subarray(offset, offset + CHUNK));
+      emit(piece, false);
+      release(piece);
     }
     emit(stream.finish(), true);
   }
@@ -59,137 +59,283 @@ export function encryptToCipherJson(plaintext: Uint8Array, key: SecretKey, nonce
   return pos === out.length ? out : out.subarray(0, pos);
 }
 
-interface StringRange {
-  start: number;
-  end: number;
-}
-
 const WS = new Set([0x20, 0x09, 0x0a, 0x0d]);
+const BARE_VALUE = /^(-?\d+(\.\d+)?([eE][+-]?\d+)?|true|false|null)$/;
+/** Largest size hint trusted for the first allocation; a larger blob grows the buffer instead. */
+const MAX_HINT = 256 * 1024 * 1024;
+
+type ReaderState = 'start' | 'open' | 'key' | 'inKey' | 'colon' | 'value' | 'inString' | 'inCph' | 'inBare' | 'next' | 'end';
+
+/** Marks the `cph` field in the field map: its bytes are in the reader's buffer, not in the map. */
+const DECODED = Symbol('decoded cph');
 
 /**
- * Top-level fields of a flat JSON object, read on the bytes: string values as byte ranges (their
- * content is not copied), other values parsed. Anything that is not a flat object of strings,
- * numbers, booleans or null is rejected.
+ * Reads the UTF-8 bytes of a CryptoCipher JSON (random-nonce mode) as they arrive, in chunks of any
+ * size, and decrypts it: the base64url of `cph` is decoded straight into one buffer (~0.75× the
+ * blob: the ciphertext, never the text), which `finish` then decrypts where it lies. So a download
+ * needs no buffer of the blob itself, only one of the file — the nonce comes after the ciphertext,
+ * so decryption has to wait for the end, but decoding does not.
+ *
+ * Strict like the reference parser: a flat JSON object in any key order and with any white space,
+ * base64url without padding or the `+/` alphabet, canonical last character, exactly one of
+ * nonce/counter, known algorithm. Fields are read on the bytes: string values must not contain
+ * escapes (none of the fields has a reason to), nested values are refused. Errors are CryptoErrors;
+ * after one, the reader takes no more input.
  */
-function scanFlatObject(b: Buffer, what: string): Map<string, StringRange | unknown> {
-  const bad = (why: string): CryptoError => new CryptoError('crypto.encoding.invalidJson', `${what} is not a valid cipher JSON: ${why}`);
-  const fields = new Map<string, StringRange | unknown>();
-  let i = 0;
-  const skip = (): void => {
-    while (i < b.length && WS.has(b[i])) i++;
-  };
-  const readString = (): StringRange => {
-    if (b[i] !== 0x22) throw bad('expected a string');
-    const start = i + 1;
-    const end = b.indexOf(0x22, start);
-    if (end < 0) throw bad('unterminated string');
-    // Escapes never occur in the fields we read (base64url, numbers, type names); refuse them
-    // rather than mis-reading a string.
-    const slash = b.indexOf(0x5c, start);
-    if (slash >= 0 && slash < end) throw bad('escaped characters are not expected in a cipher');
-    i = end + 1;
-    return { start, end };
-  };
-  skip();
-  if (b[i++] !== 0x7b) throw bad('expected an object');
-  skip();
-  if (b[i] === 0x7d) throw bad('empty object');
-  for (;;) {
-    skip();
-    const keyRange = readString();
-    const key = b.toString('latin1', keyRange.start, keyRange.end);
-    skip();
-    if (b[i++] !== 0x3a) throw bad('expected ":"');
-    skip();
-    let value: StringRange | unknown;
-    if (b[i] === 0x22) {
-      value = readString();
-    } else {
-      const start = i;
-      while (i < b.length && b[i] !== 0x2c && b[i] !== 0x7d && !WS.has(b[i])) i++;
-      const text = b.toString('latin1', start, i);
-      if (!/^(-?\d+(\.\d+)?([eE][+-]?\d+)?|true|false|null)$/.test(text)) throw bad(`unexpected value for "${key}"`);
-      value = JSON.parse(text) as unknown;
-    }
-    if (fields.has(key)) throw bad(`duplicate field "${key}"`);
-    fields.set(key, value);
-    skip();
-    const c = b[i++];
-    if (c === 0x7d) break;
-    if (c !== 0x2c) throw bad('expected "," or "}"');
-  }
-  skip();
-  if (i !== b.length) throw bad('trailing characters');
-  return fields;
-}
+export class CipherJsonReader {
+  private out: Buffer = Buffer.alloc(0);
+  private written = 0;
+  private state: ReaderState = 'start';
+  private text = ''; // the key, or the value, being read
+  private key = '';
+  private carry = ''; // 0–3 characters of cph not yet decoded (a base64 group split between chunks)
+  private readonly fields = new Map<string, unknown>();
+  private failed: CryptoError | undefined;
 
-const isRange = (v: unknown): v is StringRange => typeof v === 'object' && v !== null && 'start' in v && 'end' in v;
+  /** `sizeHint`: the blob's length if known (HTTP Content-Length); sizes the buffer in one go. */
+  constructor(
+    private readonly what = 'file content',
+    private sizeHint?: number,
+  ) {}
+
+  /** Starts over (a retried download, or the next blob), keeping the buffer when it is large enough. */
+  reset(sizeHint?: number): void {
+    this.out.fill(0, 0, this.written);
+    this.written = 0;
+    this.state = 'start';
+    this.text = this.key = this.carry = '';
+    this.fields.clear();
+    this.failed = undefined;
+    this.sizeHint = sizeHint;
+  }
+
+  write(chunk: Uint8Array): void {
+    if (this.failed) throw this.failed;
+    try {
+      this.parse(asBuffer(chunk));
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  /**
+   * After the last chunk: checks the object and decrypts the ciphertext in place. The plaintext is a
+   * view of the reader's buffer, which passes to the caller; it is returned only after the tag
+   * verified (otherwise the buffer is zeroed and a CryptoError thrown).
+   */
+  finish(key: SecretKey): Buffer {
+    if (this.failed) throw this.failed;
+    try {
+      return this.decrypt(key);
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  private fail(error: unknown): never {
+    this.out.fill(0, 0, this.written);
+    this.written = 0;
+    this.failed = error instanceof CryptoError ? error : this.bad(String(error));
+    throw this.failed;
+  }
+
+  private bad(why: string): CryptoError {
+    return new CryptoError('crypto.encoding.invalidJson', `${this.what} is not a valid cipher JSON: ${why}`);
+  }
+
+  private invalidBase64(): CryptoError {
+    return new CryptoError('crypto.encoding.invalidBase64', `${this.what}.cph is not base64url without padding`);
+  }
+
+  private parse(b: Buffer): void {
+    let i = 0;
+    while (i < b.length) {
+      const c = b[i];
+      switch (this.state) {
+        case 'start':
+        case 'open':
+        case 'key':
+        case 'colon':
+        case 'value':
+        case 'next':
+        case 'end':
+          if (WS.has(c)) {
+            i++;
+            continue;
+          }
+          this.token(c);
+          i++;
+          continue;
+        case 'inKey':
+        case 'inString':
+        case 'inCph': {
+          let end = b.indexOf(0x22, i);
+          if (end < 0) end = b.length;
+          // Escapes never occur in the fields we read (base64url, numbers, type names); refuse them
+          // rather than mis-reading a string.
+          const slash = b.indexOf(0x5c, i);
+          if (slash >= 0 && slash < end) throw this.bad('escaped characters are not expected in a cipher');
+          if (this.state === 'inCph') this.decodeCph(b, i, end);
+          else this.text += b.toString('latin1', i, end);
+          if (end < b.length) this.closeString();
+          i = end + 1;
+          continue;
+        }
+        case 'inBare':
+          if (c === 0x2c || c === 0x7d || WS.has(c)) {
+            this.closeBare();
+            continue; // the delimiter is read in state 'next'
+          }
+          this.text += String.fromCharCode(c);
+          i++;
+          continue;
+      }
+    }
+  }
+
+  /** One structural character outside strings. */
+  private token(c: number): void {
+    switch (this.state) {
+      case 'start':
+        if (c !== 0x7b) throw this.bad('expected an object');
+        this.state = 'open';
+        return;
+      case 'open':
+        if (c === 0x7d) throw this.bad('empty object');
+        this.state = 'key';
+        return this.token(c);
+      case 'key':
+        if (c !== 0x22) throw this.bad('expected a string');
+        this.state = 'inKey';
+        return;
+      case 'colon':
+        if (c !== 0x3a) throw this.bad('expected ":"');
+        this.state = 'value';
+        return;
+      case 'value':
+        if (c === 0x22) {
+          this.state = this.key === 'cph' ? 'inCph' : 'inString';
+        } else {
+          this.state = 'inBare';
+          this.text = String.fromCharCode(c);
+        }
+        return;
+      case 'next':
+        if (c === 0x7d) this.state = 'end';
+        else if (c === 0x2c) this.state = 'key';
+        else throw this.bad('expected "," or "}"');
+        return;
+      default:
+        throw this.bad('trailing characters');
+    }
+  }
+
+  private closeString(): void {
+    if (this.state === 'inKey') {
+      if (this.fields.has(this.text)) throw this.bad(`duplicate field "${this.text}"`);
+      this.key = this.text;
+      this.state = 'colon';
+    } else if (this.state === 'inCph') {
+      this.endCph();
+      this.fields.set('cph', DECODED);
+      this.state = 'next';
+    } else {
+      this.fields.set(this.key, this.text);
+      this.state = 'next';
+    }
+    this.text = '';
+  }
+
+  private closeBare(): void {
+    if (!BARE_VALUE.test(this.text)) throw this.bad(`unexpected value for "${this.key}"`);
+    this.fields.set(this.key, JSON.parse(this.text) as unknown);
+    this.text = '';
+    this.state = 'next';
+  }
+
+  /** Characters [start, end) of cph: whole base64 groups are decoded now, the rest waits. */
+  private decodeCph(b: Buffer, start: number, end: number): void {
+    // Node's decoder accepts "+" and "/" and skips invalid characters; the first we refuse here, the
+    // second shows up as a short decode.
+    const plus = b.indexOf(0x2b, start);
+    const slash = b.indexOf(0x2f, start);
+    if ((plus >= 0 && plus < end) || (slash >= 0 && slash < end)) throw this.invalidBase64();
+    let i = start;
+    if (this.carry) {
+      const take = Math.min(4 - this.carry.length, end - i);
+      this.carry += b.toString('latin1', i, i + take);
+      i += take;
+      if (this.carry.length < 4) return;
+      this.decode(this.carry);
+      this.carry = '';
+    }
+    const whole = i + (end - i) - ((end - i) % 4);
+    for (; i < whole; i += B64_CHUNK) this.decode(b.toString('latin1', i, Math.min(i + B64_CHUNK, whole)));
+    this.carry = b.toString('latin1', whole, end);
+  }
+
+  /** Decodes whole groups, or the final partial group, into the buffer. */
+  private decode(text: string): void {
+    const bytes = Math.floor((text.length * 3) / 4);
+    this.reserve(bytes);
+    if (this.out.write(text, this.written, bytes, 'base64url') !== bytes) throw this.invalidBase64();
+    this.written += bytes;
+  }
+
+  private endCph(): void {
+    const rest = this.carry;
+    this.carry = '';
+    if (rest.length === 1 || (rest && !canonicalEnd(rest))) throw this.invalidBase64();
+    if (rest) this.decode(rest);
+    if (this.written < TAG) throw this.invalidBase64();
+  }
+
+  private reserve(bytes: number): void {
+    const needed = this.written + bytes;
+    if (needed <= this.out.length) return;
+    const hinted = this.sizeHint !== undefined && this.sizeHint <= MAX_HINT ? Math.floor((this.sizeHint * 3) / 4) + 3 : 0;
+    const grown = Buffer.allocUnsafe(Math.max(needed, hinted, this.out.length * 2, 64 * 1024));
+    this.out.copy(grown, 0, 0, this.written);
+    this.out.fill(0, 0, this.written);
+    this.out = grown;
+  }
+
+  private decrypt(key: SecretKey): Buffer {
+    if (this.state !== 'end') throw this.bad(this.state === 'start' ? 'expected an object' : 'unexpected end');
+    const fields = this.fields;
+    if (fields.get('cph') !== DECODED) {
+      // cph missing or not a string: the ordinary parser names the problem.
+      parseCipher(Object.fromEntries(fields), this.what);
+      throw this.bad('no ciphertext');
+    }
+    const header: Record<string, unknown> = { alg: fields.get('alg'), cph: 'AAAAAAAAAAAAAAAAAAAAAA' };
+    if (fields.has('nnc')) header.nnc = fields.get('nnc');
+    if (fields.has('cnt')) header.cnt = fields.get('cnt');
+    const { nnc } = parseCipher(header, this.what); // validates alg, nonce length, nonce/counter exclusivity
+    if (!nnc) throw new CryptoError('crypto.cipher.nonceOrCounter', `${this.what} must carry a nonce (nnc), not a counter`);
+    if (key.alg !== EncryptionAlgorithm.XCHACHA20_POLY1305 || key.key.length !== 32) {
+      throw new CryptoError('crypto.object.invalid', 'an XChaCha20-Poly1305 key of 32 bytes is needed');
+    }
+    const length = this.written - TAG;
+    const tag = Buffer.from(this.out.subarray(length, this.written));
+    const plaintext = this.out.subarray(0, length);
+    openInPlace(plaintext, key.key, nnc, tag, this.what, CHUNK);
+    this.out.fill(0, length, this.written);
+    // The buffer now belongs to the caller: a later reset() must not zero it.
+    this.out = Buffer.alloc(0);
+    this.written = 0;
+    this.state = 'start';
+    return plaintext;
+  }
+}
 
 /**
  * Decrypts the UTF-8 bytes of a CryptoCipher JSON (random-nonce mode) as produced by
- * encryptToCipherJson or by @nmshd/crypto's `serialize()`. Strict like the reference parser:
- * base64url without padding, exactly one of nonce/counter, known algorithm. With `inPlace` the
- * plaintext overwrites the blob (returned as a view of it): for a blob nobody needs afterwards.
+ * encryptToCipherJson or by @nmshd/crypto's `serialize()`: CipherJsonReader with the whole blob as
+ * one chunk. The blob is left as it is.
  */
-export function decryptCipherJson(blob: Uint8Array, key: SecretKey, what = 'file content', options: { inPlace?: boolean } = {}): Buffer {
-  const b = asBuffer(blob);
-  const fields = scanFlatObject(b, what);
-  const cph = fields.get('cph');
-  const nnc = fields.get('nnc');
-  if (!isRange(cph) || (nnc !== undefined && !isRange(nnc))) {
-    // Unusual shapes (counter mode, missing fields) go through the ordinary parser for its precise errors.
-    return decrypt(parseCipher(b.toString('utf8'), what), key, undefined, what);
-  }
-  const header: Record<string, unknown> = { alg: fields.get('alg'), cph: 'AAAAAAAAAAAAAAAAAAAAAA' };
-  if (nnc) header.nnc = b.toString('latin1', nnc.start, nnc.end);
-  if (fields.has('cnt')) header.cnt = fields.get('cnt');
-  parseCipher(header, what); // validates alg, nonce length, nonce/counter exclusivity
-  const nonce = fromBase64Url(header.nnc as string, `${what}.nnc`);
-
-  const length = cph.end - cph.start;
-  const total = Math.floor((length * 3) / 4);
-  const invalid = (): CryptoError => new CryptoError('crypto.encoding.invalidBase64', `${what}.cph is not base64url without padding`);
-  if (length % 4 === 1 || total < TAG) throw invalid();
-  // Node's decoder accepts "+" and "/" and skips invalid characters; the first we refuse here, the
-  // second shows up as a short decode below.
-  const plus = b.indexOf(0x2b, cph.start);
-  const slash = b.indexOf(0x2f, cph.start);
-  if ((plus >= 0 && plus < cph.end) || (slash >= 0 && slash < cph.end)) throw invalid();
-
-  const ctLength = total - TAG;
-  // The tag is in the last 16 decoded bytes; decode the tail first so decryption can stream.
-  const tailChars = length - Math.max(0, Math.floor((ctLength - (ctLength % 3)) / 3) * 4);
-  const tailText = b.toString('latin1', cph.end - tailChars, cph.end);
-  const tailBytes = Buffer.from(tailText, 'base64url');
-  if (tailBytes.length !== total - (ctLength - (ctLength % 3)) || !canonicalEnd(tailText)) throw invalid();
-  const tag = tailBytes.subarray(tailBytes.length - TAG);
-
-  if (!nodeChaChaAvailable) {
-    return decrypt({ cph: Buffer.from(b.toString('latin1', cph.start, cph.end), 'base64url'), alg: 3, nnc: nonce }, key, undefined, what);
-  }
-  // In place: every 4 characters read become at most 3 bytes written, so the plaintext can be written
-  // over the front of the blob itself without overtaking what is still to be read — one file-sized
-  // buffer less at the peak (the caller gives up the blob).
-  const out = options.inPlace ? b : Buffer.allocUnsafe(ctLength);
-  const stream = openStream(key.key, nonce, tag);
-  const scratch = Buffer.allocUnsafe(CHUNK);
-  let written = 0;
-  const bodyChars = length - tailChars;
-  for (let offset = 0; offset < bodyChars; offset += B64_CHUNK) {
-    const end = Math.min(offset + B64_CHUNK, bodyChars);
-    const decoded = scratch.write(b.toString('latin1', cph.start + offset, cph.start + end), 0, 'base64url');
-    if (decoded !== ((end - offset) / 4) * 3) {
-      out.fill(0, 0, written);
-      throw invalid();
-    }
-    written += stream.update(scratch.subarray(0, decoded)).copy(out, written);
-  }
-  written += stream.update(tailBytes.subarray(0, tailBytes.length - TAG)).copy(out, written);
-  try {
-    stream.finish(what);
-  } catch (error) {
-    out.fill(0, 0, written);
-    throw error;
-  }
-  return written === out.length ? out : out.subarray(0, written);
+export function decryptCipherJson(blob: Uint8Array, key: SecretKey, what = 'file content'): Buffer {
+  const reader = new CipherJsonReader(what, blob.length);
+  reader.write(blob);
+  return reader.finish(key);
 }

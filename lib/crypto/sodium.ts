@@ -1,4 +1,4 @@
-import sodiumModule from 'libsodium-wrappers-sumo';
+import type SodiumModule from 'libsodium-wrappers-sumo';
 import { CryptoError } from './errors';
 
 /**
@@ -8,17 +8,29 @@ import { CryptoError } from './errors';
  * We use the sumo build (as @nmshd/crypto does) because only it has Argon2id (`crypto_pwhash`),
  * which password-protected templates and tokens need.
  */
-type Sodium = typeof sodiumModule;
+type Sodium = typeof SodiumModule;
 
 let loaded: Sodium | undefined;
 let loading: Promise<Sodium> | undefined;
 
+/**
+ * The library is loaded here, on first use, not when this module is: it is ~1 MiB of JavaScript with
+ * the WebAssembly inlined, which starts compiling as soon as it is required. n8n loads every node of
+ * an installed package at startup, used or not; this way only a process that runs one pays for it.
+ */
 export function cryptoReady(): Promise<Sodium> {
   if (loaded) return Promise.resolve(loaded);
-  loading ??= sodiumModule.ready.then(() => {
-    loaded = sodiumModule;
-    return sodiumModule;
-  });
+  loading ??= import('libsodium-wrappers-sumo').then(
+    async ({ default: sodiumModule }) => {
+      await sodiumModule.ready;
+      loaded = sodiumModule;
+      return sodiumModule;
+    },
+    (error: unknown) => {
+      loading = undefined; // a failed load may be retried
+      throw error;
+    },
+  );
   return loading;
 }
 

@@ -1,3 +1,4 @@
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { createCipheriv, createDecipheriv, getCiphers, type CipherChaCha20Poly1305, type DecipherChaCha20Poly1305 } from 'node:crypto';
 import { asBuffer } from './encoding';
 import { CryptoError } from './errors';
@@ -67,6 +68,64 @@ export function openStream(key: Uint8Array, nonce: Uint8Array, tag: Uint8Array):
       }
     },
   };
+}
+
+/**
+ * Hands the memory of a buffer that node:crypto just returned back to the allocator at once.
+ * Every `update()` returns a fresh buffer; copied into place, it is garbage that V8 frees only at its
+ * next collection, and a loop over a 7 MiB file piles up a file-sized heap of such chunks before one
+ * happens (measured: the peak RSS of encrypting into a pre-sized buffer went from 1.0× to 2.0× the
+ * file). Detaching the ArrayBuffer frees it immediately: `ArrayBuffer.prototype.transfer` (Node 22+)
+ * or, on Node 20, transferring it in a message to a closed MessagePort — the transfer detaches it
+ * and the message, with the memory, is dropped. Only a buffer that owns its whole ArrayBuffer is
+ * released: node:crypto's outputs do (slices of Buffer's shared pool never do), and the caller must
+ * hold no other view of it.
+ */
+const transfer = (ArrayBuffer.prototype as { transfer?: (length?: number) => ArrayBuffer }).transfer;
+let closedPort: MessagePort | undefined;
+
+export function release(chunk: Buffer): void {
+  if (chunk.length === 0 || chunk.byteOffset !== 0 || chunk.buffer.byteLength !== chunk.length) return;
+  if (transfer) {
+    transfer.call(chunk.buffer, 0);
+    return;
+  }
+  if (!closedPort) {
+    closedPort = new MessageChannel().port1;
+    closedPort.close();
+  }
+  try {
+    closedPort.postMessage(null, [chunk.buffer as ArrayBuffer]);
+  } catch {
+    // not transferable: it stays garbage for V8 to collect
+  }
+}
+
+/**
+ * Decrypts `data` (ciphertext without the tag) where it lies, in steps of `step` bytes, so no
+ * second buffer of its size exists. Throws CryptoError, with `data` zeroed, when the tag does not
+ * verify: nothing unauthenticated is left behind.
+ */
+export function openInPlace(data: Buffer, key: Uint8Array, nonce: Uint8Array, tag: Uint8Array, what: string, step = 48 * 1024): void {
+  if (!nodeChaChaAvailable) {
+    // Fallback: one shot through libsodium (same result, a second copy for a moment).
+    const plaintext = open(Buffer.concat([data, tag]), key, nonce, what);
+    plaintext.copy(data);
+    plaintext.fill(0);
+    return;
+  }
+  const stream = openStream(key, nonce, tag);
+  for (let offset = 0; offset < data.length; offset += step) {
+    const piece = stream.update(data.subarray(offset, offset + step));
+    piece.copy(data, offset);
+    release(piece);
+  }
+  try {
+    stream.finish(what);
+  } catch (error) {
+    data.fill(0);
+    throw error;
+  }
 }
 
 export function decryptionFailed(what: string): CryptoError {

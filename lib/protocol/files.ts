@@ -1,8 +1,8 @@
 import {
+  CipherJsonReader,
   HashAlgorithm,
   cipherToJson,
   decrypt,
-  decryptCipherJson,
   encrypt,
   encryptToCipherJson,
   fromBase64Url,
@@ -12,6 +12,7 @@ import {
   parseSecretKey,
   secretKeyToJson,
   sha512,
+  sha512Stream,
   sign,
   signatureToJson,
   toBase64,
@@ -195,14 +196,36 @@ export async function downloadFile(ctx: Participant, reference: FileReference | 
   const dto = await metadataDto(ctx, id);
   const key = typeof reference === 'string' ? ownMetadataKey(ctx, dto) : reference.key;
   const metadata = openMetadata(dto, key);
-  const blob = await ctx.client.downloadFile(id);
-  if (toBase64Url(sha512(blob)) !== dto.cipherHash) {
+  // The blob is read as it arrives: hashed for the Platform's record and decoded into one buffer of
+  // the ciphertext, which is then decrypted where it lies — no copy of the blob (base64, 1.33× the
+  // file) is ever held. A blob that cannot be read stops the decoding but not the hashing, so a
+  // damaged blob is still reported as damaged rather than as undecryptable.
+  const reader = new CipherJsonReader(`file ${id}`);
+  const received = await ctx.client.downloadFileInto(id, (contentLength) => {
+    reader.reset(contentLength);
+    const hash = sha512Stream();
+    let unreadable: unknown;
+    return {
+      write(chunk) {
+        hash.update(chunk);
+        if (unreadable === undefined) {
+          try {
+            reader.write(chunk);
+          } catch (error) {
+            unreadable = error;
+          }
+        }
+      },
+      end: () => ({ cipherHash: toBase64Url(hash.digest()), unreadable }),
+    };
+  });
+  if (received.cipherHash !== dto.cipherHash) {
     throw new ProtocolError('protocol.file.hashMismatch', `File ${id} arrived damaged (its hash does not match the Platform's record)`, id);
   }
   let content: Buffer;
   try {
-    // The blob is ours alone once its hash was checked: decrypt it in place (peak memory).
-    content = decryptCipherJson(blob, metadata.contentKey, `file ${id}`, { inPlace: true });
+    if (received.unreadable !== undefined) throw received.unreadable;
+    content = reader.finish(metadata.contentKey);
   } catch (error) {
     throw new ProtocolError('protocol.file.undecryptable', `File ${id} cannot be decrypted: ${(error as Error).message}`, id, error);
   }

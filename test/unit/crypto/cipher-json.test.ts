@@ -1,5 +1,6 @@
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, randomBytes } from 'node:crypto';
 import * as c from '../../../lib/crypto';
+import { release } from '../../../lib/crypto/xchacha';
 import { loadVectors } from '../../helpers/vectors';
 
 beforeAll(async () => {
@@ -30,25 +31,62 @@ describe('file blob (verbose CryptoCipher JSON bytes)', () => {
     },
   );
 
-  test.each([0, 1, 17, CHUNK - 1, CHUNK + 1, 3 * CHUNK + 5])('in place (length %i): the plaintext overwrites the blob and is right', (length) => {
+  /** Feeds `blob` to a CipherJsonReader in pieces of the given sizes (cycled). */
+  const streamed = (blob: Buffer, key: c.SecretKey, sizes: number[], hint?: number): Buffer => {
+    const reader = new c.CipherJsonReader('file', hint);
+    for (let at = 0, i = 0; at < blob.length; i++) {
+      const n = sizes[i % sizes.length];
+      reader.write(blob.subarray(at, at + n));
+      at += n;
+    }
+    return reader.finish(key);
+  };
+
+  test.each([0, 1, 17, CHUNK - 1, CHUNK + 1, 3 * CHUNK + 5])('streamed in pieces (length %i): every split of the base64 groups decodes', (length) => {
     const key = c.generateSecretKey();
     const plaintext = randomBytes(length);
     const blob = c.encryptToCipherJson(plaintext, key);
     const copy = Buffer.from(blob);
-    const out = c.decryptCipherJson(blob, key, 'file', { inPlace: true });
-    expect(out.equals(plaintext)).toBe(true);
-    expect(out.buffer).toBe(blob.buffer); // a view of the blob, no second file-sized buffer
-    expect(c.decryptCipherJson(copy, key).equals(plaintext)).toBe(true);
+    // every piece size 1–5 on small blobs; on large ones pieces that still split groups everywhere
+    const splits = length < 1000 ? [[1], [2], [3], [5], [7, 1, 4]] : [[4093, 1, 2, 3], [65536], [1000, 4093]];
+    for (const sizes of splits) {
+      expect(streamed(blob, key, sizes).equals(plaintext)).toBe(true);
+    }
+    // a size hint that is too small or too large only changes the first allocation
+    expect(streamed(blob, key, [4096], 10).equals(plaintext)).toBe(true);
+    expect(streamed(blob, key, [4096], blob.length * 3).equals(plaintext)).toBe(true);
+    expect(blob.equals(copy)).toBe(true); // the blob itself is never written
   });
 
-  test('in place: a tampered blob yields an error and no plaintext is left in it', () => {
+  test('streamed: the plaintext is decrypted in the buffer the ciphertext was decoded into', () => {
+    const key = c.generateSecretKey();
+    const plaintext = randomBytes(CHUNK * 3 + 11);
+    const blob = c.encryptToCipherJson(plaintext, key);
+    const reader = new c.CipherJsonReader('file', blob.length);
+    reader.write(blob);
+    const decoded = (reader as unknown as { out: Buffer }).out;
+    const out = reader.finish(key);
+    expect(out.equals(plaintext)).toBe(true);
+    expect(out.buffer).toBe(decoded.buffer); // a view of it, no second file-sized buffer
+    expect(decoded.length).toBeLessThan(blob.length * 0.76);
+  });
+
+  test('streamed: a tampered blob yields an error and no plaintext is left in the buffer', () => {
     const key = c.generateSecretKey();
     const plaintext = Buffer.alloc(CHUNK * 2 + 7, 0x41);
     const blob = c.encryptToCipherJson(plaintext, key);
     const end = blob.lastIndexOf('","alg"');
     blob[end - 3] = blob[end - 3] === 0x41 ? 0x42 : 0x41; // inside the tag's base64
-    expect(() => c.decryptCipherJson(blob, key, 'file', { inPlace: true })).toThrow(c.CryptoError);
-    expect(blob.includes(Buffer.alloc(64, 0x41))).toBe(false);
+    const reader = new c.CipherJsonReader('file');
+    reader.write(blob);
+    const decoded = (reader as unknown as { out: Buffer }).out;
+    expect(() => reader.finish(key)).toThrow(c.CryptoError);
+    expect(decoded.includes(Buffer.alloc(64, 0x41))).toBe(false);
+    expect(() => reader.finish(key)).toThrow(c.CryptoError); // and stays failed
+    // after reset() the same reader reads a good blob
+    reader.reset();
+    reader.write(c.encryptToCipherJson(plaintext, key));
+    expect(reader.finish(key).equals(plaintext)).toBe(true);
   });
 
   test('accepts any key order and white space, as the reference parser does', () => {
@@ -65,13 +103,18 @@ describe('file blob (verbose CryptoCipher JSON bytes)', () => {
     const blob = c.encryptToCipherJson(plaintext, key);
     const text = blob.toString('latin1');
     const code = (input: string | Buffer, k: c.SecretKey = key): string => {
-      try {
-        c.decryptCipherJson(Buffer.isBuffer(input) ? input : Buffer.from(input, 'latin1'), k);
-      } catch (error) {
-        expect(error).toBeInstanceOf(c.CryptoError);
-        return (error as c.CryptoError).code;
-      }
-      return 'no error';
+      const bytes = Buffer.isBuffer(input) ? input : Buffer.from(input, 'latin1');
+      const codes = [() => c.decryptCipherJson(bytes, k), () => streamed(bytes, k, [4093, 1, 2, 3])].map((decrypt) => {
+        try {
+          decrypt();
+        } catch (error) {
+          expect(error).toBeInstanceOf(c.CryptoError);
+          return (error as c.CryptoError).code;
+        }
+        return 'no error';
+      });
+      expect(codes[1]).toBe(codes[0]); // in one piece or in many: the same verdict
+      return codes[0];
     };
     const at = (i: number, ch: string): string => text.slice(0, i) + ch + text.slice(i + 1);
     const cphStart = text.indexOf('"cph":"') + 7;
@@ -96,5 +139,33 @@ describe('file blob (verbose CryptoCipher JSON bytes)', () => {
     expect(code(text.replace(/"nnc":"[^"]*"/, '"nnc":"AAAA"'))).toBe('crypto.key.invalidLength');
     expect(code(text.replace(/"nnc":"[^"]*",?/, ''))).toBe('crypto.cipher.nonceOrCounter');
     expect(code(text, c.generateSecretKey())).toBe('crypto.cipher.decryptionFailed');
+    expect(code(text.replace('"alg":3', '"alg":3,"alg":3'))).toBe('crypto.encoding.invalidJson');
+    expect(code(text.replace('"alg":3', '"alg":{"x":3}'))).toBe('crypto.encoding.invalidJson');
+    expect(code(text.replace('"alg":3', '"alg":"\\u0033"'))).toBe('crypto.encoding.invalidJson');
+    expect(code(text + ' x')).toBe('crypto.encoding.invalidJson');
+    expect(code(text.replace(/"cph":"[^"]*"/, '"cph":7'))).toBe('crypto.object.invalid');
+    expect(code(text.replace(/"cph":"[^"]*",?/, ''))).toBe('crypto.object.invalid');
+    expect(code(text.replace(/"cph":"[^"]*"/, '"cph":"AAAA"'))).toBe('crypto.encoding.invalidBase64');
+    expect(code(text.replace(/"nnc":"[^"]*"/, '"cnt":1'))).toBe('crypto.cipher.nonceOrCounter');
+    expect(code(text.replace(/"nnc":"[^"]*"/, '"nnc":5'))).toBe('crypto.object.invalid');
+    expect(code('{}')).toBe('crypto.encoding.invalidJson');
+    expect(code('')).toBe('crypto.encoding.invalidJson');
+  });
+});
+
+describe('release (handing node:crypto outputs back at once)', () => {
+  test('frees a buffer that owns its memory, leaves shared memory alone', () => {
+    const cipher = createCipheriv('chacha20-poly1305', randomBytes(32), randomBytes(12), { authTagLength: 16 });
+    const output = cipher.update(randomBytes(100_000));
+    const memory = output.buffer;
+    release(output);
+    expect(memory.byteLength).toBe(0); // detached: its memory is gone
+
+    const pooled = Buffer.from('a small pooled buffer'); // a slice of Buffer's shared pool
+    const view = Buffer.from(randomBytes(1000)).subarray(10); // a view into a larger buffer
+    release(pooled);
+    release(view);
+    expect(pooled.toString()).toBe('a small pooled buffer');
+    expect(view.length).toBe(990);
   });
 });
