@@ -22,12 +22,9 @@ export interface ColdStartResult {
   /** require of dist/nodes/Enmeshed/Enmeshed.node.js and `new Enmeshed()`: what n8n pays at startup. */
   requireMs: number;
   /** Whether the require loaded libsodium / axios (both are meant to load on first use). */
-  libsodiumAtRequire: boolean;
-  axiosAtRequire: boolean;
   /** The first execution of Message → Send. */
   firstMs: number;
   /** Of it: libsodium's load and initialisation (the first cryptoReady()). */
-  firstCryptoReadyMs: number;
   firstRequests: number;
   firstRequestLog: string[];
   warmMs: number;

@@ -148,17 +148,14 @@ async function main(): Promise<void> {
       if (want('cold')) {
         const cold = await benchColdStart(platform, quick);
         console.log(`\nCold start of the built package (npm run build; plain Node, no ts-node): fresh process, median of ${cold.probes}`);
-        console.log(`  require of dist/nodes/Enmeshed/Enmeshed.node.js ${cold.requireMs.toFixed(1).padStart(7)} ms  (libsodium loaded: ${cold.libsodiumAtRequire ? 'yes' : 'no'}, axios loaded: ${cold.axiosAtRequire ? 'yes' : 'no'}; n8n-workflow before it, as in n8n: ${cold.n8nWorkflowMs.toFixed(0)} ms)`);
-        console.log(`  first Message → Send    ${cold.firstMs.toFixed(1).padStart(7)} ms  = libsodium load + init ${cold.firstCryptoReadyMs.toFixed(1)} ms + the rest, ${cold.firstRequests} requests: ${cold.firstRequestLog.join(', ')}`);
+        console.log(`  require of dist/nodes/Enmeshed/Enmeshed.node.js ${cold.requireMs.toFixed(1).padStart(7)} ms  (n8n-workflow before it, as in n8n: ${cold.n8nWorkflowMs.toFixed(0)} ms)`);
+        console.log(`  first Message → Send    ${cold.firstMs.toFixed(1).padStart(7)} ms, ${cold.firstRequests} requests: ${cold.firstRequestLog.join(', ')}`);
         console.log(`  warm Message → Send     ${cold.warmMs.toFixed(1).padStart(7)} ms  (${cold.warmRequests} requests)`);
         console.log(`  first / warm            ${(cold.firstMs / cold.warmMs).toFixed(1).padStart(7)}x`);
         console.log(`  not in the figures: node start ${cold.bootMs.toFixed(0)} ms`);
         summary.cold_start_require_node_ms = round(cold.requireMs, 1);
-        summary.cold_start_require_loads_libsodium = cold.libsodiumAtRequire;
-        summary.cold_start_require_loads_axios = cold.axiosAtRequire;
         summary.cold_start_require_n8n_workflow_ms = round(cold.n8nWorkflowMs, 0);
         summary.cold_start_first_send_ms = round(cold.firstMs, 1);
-        summary.cold_start_first_send_libsodium_init_ms = round(cold.firstCryptoReadyMs, 1);
         summary.cold_start_first_send_requests = cold.firstRequests;
         summary.cold_start_warm_send_ms = round(cold.warmMs, 1);
         summary.cold_start_warm_send_requests = cold.warmRequests;
