@@ -449,7 +449,7 @@ describe('files', () => {
   test('sender-crafted: content that does not match the plaintext hash in the metadata: hashMismatch', async () => {
     // Like uploadFile, but the metadata carries the hash of other bytes than the blob holds.
     const nonce = generateNonce();
-    const keys = a.own.file(nonce);
+    const keys = { metadataKey: a.own.fileMetadataKey(nonce), contentKey: generateSecretKey() };
     const real = randomBytes(2000);
     const blob = encryptToCipherJson(real, keys.contentKey);
     const metadata = transportStringify({
