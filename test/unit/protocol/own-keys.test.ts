@@ -66,7 +66,7 @@ describe('version 2 (new identities): the secret keys BLAKE2b only, every use un
   test('every 8-character context keyed with the secret is distinct, and the subkeys differ from each other', () => {
     const contexts = Object.values(IdentityKdf);
     expect(new Set(contexts).size).toBe(contexts.length);
-    const subkeys = contexts.map((c) => deriveKey(secret, 1, c).key.toString('hex'));
+    const subkeys = contexts.map((c) => Buffer.from(deriveKey(secret, 1, c).key).toString('hex'));
     expect(new Set(subkeys).size).toBe(contexts.length);
   });
 
