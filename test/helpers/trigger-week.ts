@@ -1,17 +1,15 @@
-import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 import { sendMessage } from '../../lib/protocol';
-import { EnmeshedTrigger } from '../../nodes/EnmeshedTrigger/EnmeshedTrigger.node';
-import type { TriggerState } from '../../nodes/EnmeshedTrigger/poller';
+import { poll, seed, type PollOptions, type TriggerEvent, type TriggerState } from '../../nodes/EnmeshedTrigger/poller';
 import { startPlatform } from '../../platform/server';
-import { pollContext } from '../nodes/context';
 import { newParticipant } from './participants';
 import { relate } from './relate';
 
 /**
  * A message trigger through a simulated stretch of time: a peer sends `messages` messages spread
  * evenly over `spanMs` of the local Platform's clock (which is moved forward; the sender's clock
- * follows it), and the Enmeshed Trigger node polls after each one, as n8n polls every minute. After
- * every poll `sample` gets the size of the node's static data (JSON bytes, as n8n stores it).
+ * follows it), and the trigger polls after each one, as n8n polls every minute — the node's poll
+ * (seed on activation, then poll; the cursor goes into static data as `cursor` and is stored as
+ * JSON). Samples: the size of that static data. Plain poller calls, so the bench can run it too.
  */
 
 export interface TriggerWeekSample {
@@ -31,7 +29,7 @@ export interface TriggerWeekResult {
   ms: number;
 }
 
-export async function simulateTriggerWeek(options: { messages: number; spanMs: number; sampleEvery?: number }): Promise<TriggerWeekResult> {
+export async function simulateTriggerWeek(week: { messages: number; spanMs: number; sampleEvery?: number }): Promise<TriggerWeekResult> {
   const started = Date.now();
   const platform = await startPlatform({ maxUnreceivedMessages: 1_000_000 });
   let offset = 0;
@@ -39,37 +37,35 @@ export async function simulateTriggerWeek(options: { messages: number; spanMs: n
     const org = await newParticipant(platform.baseUrl);
     const peer = await newParticipant(platform.baseUrl, { now: () => new Date(Date.now() + offset) });
     await relate(org, peer);
-    const staticData: IDataObject = {};
-    const run = async (): Promise<INodeExecutionData[]> => {
-      const ctx = pollContext({ parameters: { events: ['messageReceived'] }, credentials: { ...org.credential }, mode: 'trigger', staticData });
-      const out = await new EnmeshedTrigger().poll.call(ctx);
-      // n8n stores static data as JSON: what the next poll gets is what survived the round trip.
-      const saved = JSON.parse(JSON.stringify(staticData)) as IDataObject;
-      for (const key of Object.keys(staticData)) delete staticData[key];
-      Object.assign(staticData, saved);
-      return out?.[0] ?? [];
+    const options: PollOptions = { events: ['messageReceived'] };
+    // n8n stores static data as JSON: what the next poll gets is what survived the round trip.
+    let staticData = JSON.stringify({ cursor: await seed(org, options) });
+    const run = async (): Promise<TriggerEvent[]> => {
+      const result = await poll(org, (JSON.parse(staticData) as { cursor: TriggerState }).cursor, options);
+      staticData = JSON.stringify({ cursor: result.state });
+      return result.events;
     };
-    await run(); // activation: seeds
-    const step = Math.round(options.spanMs / options.messages);
-    const sampleEvery = options.sampleEvery ?? 1;
+    const step = Math.round(week.spanMs / week.messages);
+    const sampleEvery = week.sampleEvery ?? 1;
     const samples: TriggerWeekSample[] = [];
     const ids = new Set<string>();
     let emitted = 0;
     let errors = 0;
     let duplicates = 0;
-    for (let i = 1; i <= options.messages; i++) {
+    for (let i = 1; i <= week.messages; i++) {
       platform.advanceClock(step);
       offset += step;
       await sendMessage(peer, { recipients: [org.address], content: { '@type': 'ArbitraryMessageContent', value: i } });
-      for (const item of await run()) {
-        if (item.json.error) errors++;
+      for (const event of await run()) {
+        const id = 'message' in event ? event.message.id : 'dto' in event ? event.dto.id : '';
+        if ('error' in event) errors++;
         else emitted++;
-        if (ids.has(String(item.json.id))) duplicates++;
-        ids.add(String(item.json.id));
+        if (ids.has(id)) duplicates++;
+        ids.add(id);
       }
-      if (i % sampleEvery === 0 || i === options.messages) {
-        const cursor = (staticData.cursor as unknown as TriggerState).messages!;
-        samples.push({ sent: i, bytes: JSON.stringify(staticData).length, seen: cursor.seen.length, recent: cursor.recent?.length ?? 0 });
+      if (i % sampleEvery === 0 || i === week.messages) {
+        const cursor = (JSON.parse(staticData) as { cursor: TriggerState }).cursor.messages!;
+        samples.push({ sent: i, bytes: Buffer.byteLength(staticData), seen: cursor.seen.length, recent: cursor.recent?.length ?? 0 });
       }
     }
     return { samples, emitted, errors, duplicates, ms: Date.now() - started };

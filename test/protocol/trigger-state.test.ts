@@ -1,7 +1,8 @@
 /**
  * The trigger's static data holds what its look-back window needs, not a record of everything it
  * ever saw: a peer sends one message per simulated minute (the Platform's clock moves), the trigger
- * node polls after each, and the size of its static data levels off once the window is full. The
+ * polls after each (as its node does: seed, then poll, the cursor through JSON), and the size of its
+ * static data levels off once the window is full. The
  * 10,000-messages-over-a-week figure: `node -r ts-node/register/transpile-only bench/trigger-state.ts`.
  */
 import { FEED_LOOK_BACK_MS, REPLAY_TOLERANCE_MS } from '../../lib/protocol';
