@@ -31,6 +31,16 @@ import type { ProxyLogEntry, TestProxy } from './proxy';
  * own keys derive from the nonce (a fresh nonce would simply not decrypt for us).
  */
 
+/** Paths of the Platform's answers a rewriting proxy changes (exact, no query). */
+export const platformPath = {
+  message: (id: string) => new RegExp(`^/api/v2/Messages/${id}$`),
+  messages: /^\/api\/v2\/Messages$/,
+  template: (id: string) => new RegExp(`^/api/v2/RelationshipTemplates/${id}$`),
+  relationship: (id: string) => new RegExp(`^/api/v2/Relationships/${id}$`),
+  fileMetadata: (id: string) => new RegExp(`^/api/v2/Files/${id}/Metadata$`),
+  fileBlob: (id: string) => new RegExp(`^/api/v2/Files/${id}$`),
+};
+
 /** The message key of a message `peer` received: unwrapped with the peer's own relationship key. */
 export async function peerMessageKey(peer: Participant, relationshipId: string, dto: MessageDto): Promise<SecretKey> {
   const keys = (await getRelationship(peer, relationshipId)).keys!;

@@ -19,7 +19,7 @@ import {
   uploadFile,
   type Participant,
 } from '../../lib/protocol';
-import { actingRequests, expectRewritten, forgedFile, peerMessageKey, reseal, withContent, type SignedMessage } from '../helpers/forgery';
+import { actingRequests, expectRewritten, forgedFile, peerMessageKey, platformPath, reseal, withContent, type SignedMessage } from '../helpers/forgery';
 import { newParticipant } from '../helpers/participants';
 import { startProxy, type TestProxy } from '../helpers/proxy';
 import { relate } from '../helpers/relate';
@@ -67,8 +67,8 @@ describe('our own objects, forged by the Platform with a peer', () => {
     const dto = await peer.client.getMessage(sent.id);
     const key = await peerMessageKey(peer, relationship, dto);
     const forged = reseal<SignedMessage>(dto.body, key, (s) => withContent(s, forgedMail() as unknown as Record<string, unknown>));
-    proxy.rewriteJson('GET', new RegExp(`^/api/v2/Messages/${sent.id}$`), (json) => void (json.result.body = forged));
-    proxy.rewriteJson('GET', /^\/api\/v2\/Messages$/, (json) => {
+    proxy.rewriteJson('GET', platformPath.message(sent.id), (json) => void (json.result.body = forged));
+    proxy.rewriteJson('GET', platformPath.messages, (json) => {
       for (const m of json.result as MessageDto[]) if (m.id === sent.id) m.body = forged;
     });
     await refused(() => node('message', 'get', { messageId: sent.id }), 'protocol.message.signatureInvalid', sent.id);
@@ -76,7 +76,7 @@ describe('our own objects, forged by the Platform with a peer', () => {
     const item = listed.find((i) => i.json.id === sent.id)!;
     expect(item.json).toMatchObject({ errorCode: 'protocol.message.signatureInvalid' });
     expect(JSON.stringify(listed)).not.toContain('Bank details changed');
-    expectRewritten(proxy, /^\/api\/v2\/Messages/);
+    expectRewritten(proxy, platformPath.message(sent.id));
   });
 
   test('Template Get: our template re-encrypted under its content key (from its QR code) with another title', async () => {
@@ -86,7 +86,7 @@ describe('our own objects, forged by the Platform with a peer', () => {
       ...signed,
       serializedTemplate: JSON.stringify({ ...(JSON.parse(signed.serializedTemplate as string) as object), content: { '@type': 'ArbitraryRelationshipTemplateContent', value: { title: 'Account closed' } } }),
     }));
-    proxy.rewriteJson('GET', new RegExp(`^/api/v2/RelationshipTemplates/${template.id}$`), (json) => void (json.result.content = forged));
+    proxy.rewriteJson('GET', platformPath.template(template.id), (json) => void (json.result.content = forged));
     await refused(() => node('relationshipTemplate', 'get', { templateId: template.id }), 'protocol.template.invalid', template.id);
   });
 
@@ -95,11 +95,11 @@ describe('our own objects, forged by the Platform with a peer', () => {
     const sent = await sendMessage(org.lib, { recipients: [peer.address], content: { '@type': 'ArbitraryMessageContent', value: 'contract' }, attachments: [file.reference] });
     const key = (await getMessage(peer, sent.id)).attachments[0].key;
     const forged = forgedFile((await peer.client.getFileMetadata(file.id)).encryptedProperties!, key, Buffer.from('a forged contract'), 'contract.pdf');
-    proxy.rewriteJson('GET', new RegExp(`^/api/v2/Files/${file.id}/Metadata$`), (json) => {
+    proxy.rewriteJson('GET', platformPath.fileMetadata(file.id), (json) => {
       json.result.encryptedProperties = forged.encryptedProperties;
       json.result.cipherHash = forged.cipherHash;
     });
-    proxy.rewrite('GET', new RegExp(`^/api/v2/Files/${file.id}$`), () => forged.blob);
+    proxy.rewrite('GET', platformPath.fileBlob(file.id), () => forged.blob);
     await refused(() => node('file', 'download', { file: file.id, binaryPropertyName: 'data' }), 'protocol.file.signatureInvalid', file.id);
     await refused(() => node('file', 'get', { file: file.id }), 'protocol.file.signatureInvalid', file.id);
   });
@@ -111,7 +111,7 @@ describe('Relationship Accept and the trigger: a request that fails verification
     const requestor = await newParticipant(platform.baseUrl);
     const template = await createTemplate(org.lib, { content: { '@type': 'ArbitraryRelationshipTemplateContent', value: 'offer' }, expiresAt: inOneDay() });
     const created = await requestRelationship(requestor, await loadTemplate(requestor, template.truncatedReference), { '@type': 'ArbitraryRelationshipCreationContent', value: 'answer' });
-    proxy.rewriteJson('GET', new RegExp(`^/api/v2/Relationships/${created.id}$`), (json) => {
+    proxy.rewriteJson('GET', platformPath.relationship(created.id), (json) => {
       const outer = JSON.parse(Buffer.from(json.result.creationContent, 'base64url').toString('utf8')) as { cipher: { cph: string } };
       const cph = Buffer.from(outer.cipher.cph, 'base64url');
       cph[4] ^= 1;
@@ -150,7 +150,7 @@ describe('a message the Platform serves again under a new id', () => {
   };
   /** From now on the Platform lists a copy of `original` under `copyId`, `laterMs` after it. */
   const listCopy = (original: MessageDto, copyId: string, laterMs: number) =>
-    proxy.rewriteJson('GET', /^\/api\/v2\/Messages$/, (json) => {
+    proxy.rewriteJson('GET', platformPath.messages, (json) => {
       const items = json.result as MessageDto[];
       if (!items.some((m) => m.id === original.id)) return;
       items.push({ ...original, id: copyId, createdAt: new Date(Date.parse(original.createdAt) + laterMs).toISOString() });

@@ -54,7 +54,7 @@ import {
 } from '../../lib/protocol';
 import { createIdentity } from '../../lib/protocol/onboarding';
 import { cryptoJson, transportStringify } from '../../lib/protocol/serialize';
-import { actingRequests, expectDetected, expectRewritten, forgedFile, peerMessageKey, reseal, signatureText, withContent, type SignedMessage } from '../helpers/forgery';
+import { actingRequests, expectDetected, expectRewritten, forgedFile, peerMessageKey, platformPath, reseal, signatureText, withContent, type SignedMessage } from '../helpers/forgery';
 import { inOneDay, newParticipant } from '../helpers/participants';
 import { startProxy, type TestProxy } from '../helpers/proxy';
 import { relate } from '../helpers/relate';
@@ -81,11 +81,7 @@ afterAll(async () => {
   await platform?.close();
 });
 
-const messagePath = (id: string) => new RegExp(`^/api/v2/Messages/${id}$`);
-const templatePath = (id: string) => new RegExp(`^/api/v2/RelationshipTemplates/${id}$`);
-const relationshipPath = (id: string) => new RegExp(`^/api/v2/Relationships/${id}$`);
-const metadataPath = (id: string) => new RegExp(`^/api/v2/Files/${id}/Metadata$`);
-const blobPath = (id: string) => new RegExp(`^/api/v2/Files/${id}$`);
+const { message: messagePath, template: templatePath, relationship: relationshipPath, fileMetadata: metadataPath, fileBlob: blobPath } = platformPath;
 
 /** A's participant without anything cached in this process (keys, datawallet view): a fresh worker. */
 const freshA = () => openParticipant(a.credential, { shared: false });
@@ -156,7 +152,7 @@ describe('a Mail we sent, re-encrypted under its message key (which the recipien
   test('also when opened from the message list (Get Many)', async () => {
     const { key, body } = await signed();
     const forged = reseal<SignedMessage>(body, key, (s) => withContent(s, forgedMail(b.address) as unknown as Record<string, unknown>));
-    proxy.rewriteJson('GET', /^\/api\/v2\/Messages$/, (json) => {
+    proxy.rewriteJson('GET', platformPath.messages, (json) => {
       for (const m of json.result as { id: string; body: string }[]) if (m.id === id) m.body = forged;
     });
     const [listed] = await a.client.all(a.client.messages([id]));
@@ -199,24 +195,22 @@ describe('our template, re-encrypted under its content key (which everyone who s
     expectRewritten(proxy, templatePath(id));
   });
 
+  /** The template with another title, signed by the peer's identity key under the identity `address`. */
+  const signedByPeer = (address: string) => (signed: Record<string, unknown>) => {
+    const wrapper = JSON.parse(signed.serializedTemplate as string) as Record<string, unknown>;
+    const identity = { address, publicKey: { pub: toBase64Url(b.identity.keys.identity.pub.pub), alg: 1 } };
+    const serializedTemplate = transportStringify({ ...wrapper, content: title('Account closed'), identity });
+    return { ...signed, serializedTemplate, deviceSignature: signatureToJson(sign(utf8(serializedTemplate), b.identity.keys.identity.prv), false) };
+  };
+
   test("another title signed by the peer's identity key in our name", async () => {
-    await serve((signed) => {
-      const wrapper = JSON.parse(signed.serializedTemplate as string) as Record<string, unknown>;
-      const identity = { address: a.address, publicKey: { pub: toBase64Url(b.identity.keys.identity.pub.pub), alg: 1 } };
-      const serializedTemplate = transportStringify({ ...wrapper, content: title('Account closed'), identity });
-      return { ...signed, serializedTemplate, deviceSignature: signatureToJson(sign(utf8(serializedTemplate), b.identity.keys.identity.prv), false) };
-    });
+    await serve(signedByPeer(a.address));
     await expectDetected(readOwnTemplate(a, id), 'protocol.template.invalid', id);
     await expectDetected(loadTemplate(a, reference), 'protocol.template.invalid', id);
   });
 
   test('the peer signing as itself, the Platform naming the peer as creator', async () => {
-    await serve((signed) => {
-      const wrapper = JSON.parse(signed.serializedTemplate as string) as Record<string, unknown>;
-      const identity = { address: b.address, publicKey: { pub: toBase64Url(b.identity.keys.identity.pub.pub), alg: 1 } };
-      const serializedTemplate = transportStringify({ ...wrapper, content: title('Account closed'), identity });
-      return { ...signed, serializedTemplate, deviceSignature: signatureToJson(sign(utf8(serializedTemplate), b.identity.keys.identity.prv), false) };
-    }, b.address);
+    await serve(signedByPeer(b.address), b.address);
     await expectDetected(readOwnTemplate(a, id), 'protocol.template.invalid', id);
   });
 });

@@ -48,7 +48,7 @@ import {
   type Participant,
 } from '../../lib/protocol';
 import { cryptoJson, transportStringify } from '../../lib/protocol/serialize';
-import { expectDetected, expectRewritten } from '../helpers/forgery';
+import { expectDetected, expectRewritten, platformPath } from '../helpers/forgery';
 import { inOneDay, newParticipant } from '../helpers/participants';
 import { startProxy, type TestProxy } from '../helpers/proxy';
 import { relate } from '../helpers/relate';
@@ -80,9 +80,7 @@ afterAll(async () => {
 
 // --- helpers -------------------------------------------------------------------------------------
 
-const messagePath = (id: string) => new RegExp(`^/api/v2/Messages/${id}$`);
-const blobPath = (id: string) => new RegExp(`^/api/v2/Files/${id}$`);
-const metadataPath = (id: string) => new RegExp(`^/api/v2/Files/${id}/Metadata$`);
+const { message: messagePath, fileBlob: blobPath, fileMetadata: metadataPath } = platformPath;
 
 /** Decodes a base64url(JSON) crypto object, lets `edit` change it, encodes it again (key order kept). */
 function editB64Json(text: string, edit: (json: Record<string, unknown>) => void): string {
