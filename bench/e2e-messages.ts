@@ -55,7 +55,7 @@ async function oursSide(platform: BenchPlatform): Promise<(n: number) => Promise
       if (++polls > n + 5) throw new Error(`ours: only ${received} of ${n} messages arrived`);
       const result = await poll(b, JSON.parse(state) as TriggerState, options);
       for (const event of result.events) {
-        if (!('message' in event)) throw new Error(`ours: ${'error' in event ? event.error.message : 'unexpected event'}`);
+        if (!('message' in event)) throw new Error(`ours: ${'error' in event ? event.error?.message : 'unexpected event'}`);
         for (const attachment of event.message.attachments) {
           if ((await downloadFile(b, attachment)).content.length !== ATTACHMENT_BYTES) throw new Error('ours: attachment damaged');
         }

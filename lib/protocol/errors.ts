@@ -18,8 +18,10 @@ export type ProtocolErrorCode =
   | 'protocol.message.signatureInvalid'
   | 'protocol.message.notForYou'
   | 'protocol.message.invalid'
+  | 'protocol.message.replayed'
   | 'protocol.file.undecryptable'
   | 'protocol.file.hashMismatch'
+  | 'protocol.file.signatureInvalid'
   | 'protocol.file.invalid'
   | 'protocol.token.invalid'
   | 'protocol.reference.invalid';

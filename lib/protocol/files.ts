@@ -6,10 +6,12 @@ import {
   encrypt,
   encryptToCipherJson,
   fromBase64Url,
+  bytesEqual,
   fromUtf8,
-  generateNonce,
+  generateSecretKey,
   parseCipher,
   parseSecretKey,
+  parseSignature,
   secretKeyToJson,
   sha512,
   sha512Stream,
@@ -18,6 +20,7 @@ import {
   toBase64,
   toBase64Url,
   utf8,
+  verify,
   type SecretKey,
 } from '../crypto';
 import type { FileMetadataDto } from '../backbone';
@@ -29,9 +32,10 @@ import { cryptoJson, transportStringify } from './serialize';
 
 /**
  * Files: encrypted and hashed here, stored by the Platform as an opaque blob (the UTF-8 text of the
- * content cipher JSON). The reference carries the METADATA key; the content key is inside the
- * encrypted metadata. Our own file keys derive from the metadata nonce, so we can always re-read
- * files we uploaded.
+ * content cipher JSON). The reference carries the METADATA key; the content key (random) is inside
+ * the encrypted metadata. Our own metadata key derives from the metadata nonce, so we can always
+ * re-read files we uploaded; everyone we gave a reference holds that key too, so reading our own
+ * file by id also checks what only we can produce (verifyOwnFile).
  */
 
 /** The Backbone's upload limit applies to the blob, which is base64 text: about 7.5 MiB of plaintext. */
@@ -74,6 +78,8 @@ export interface StoredFile extends FileMetadata {
 interface DecryptedMetadata extends FileMetadata {
   plaintextHash: Buffer;
   contentKey: SecretKey;
+  /** The decrypted metadata bytes, as stored. */
+  plaintext: Buffer;
 }
 
 export async function uploadFile(ctx: Participant, input: UploadFileInput): Promise<StoredFile> {
@@ -88,9 +94,8 @@ export async function uploadFile(ctx: Participant, input: UploadFileInput): Prom
   if (!Number.isFinite(expires) || expires <= ctx.now().getTime()) {
     throw new ProtocolError('protocol.input.invalid', 'The file expiry must be a date in the future');
   }
-  const metadataNonce = generateNonce();
-  const keys = ctx.own.file(metadataNonce);
-  const blob = encryptToCipherJson(input.content, keys.contentKey);
+  const contentKey = generateSecretKey();
+  const blob = encryptToCipherJson(input.content, contentKey);
   const plaintextHash = sha512(input.content);
   const ownerSignature = sign(plaintextHash, ctx.identity.keys.device.prv, HashAlgorithm.SHA512);
   const metadata = transportStringify({
@@ -100,19 +105,22 @@ export async function uploadFile(ctx: Participant, input: UploadFileInput): Prom
     filesize: input.content.length,
     mimetype: input.mimetype || 'application/octet-stream',
     plaintextHash: toBase64Url(plaintextHash),
-    secretKey: cryptoJson(secretKeyToJson(keys.contentKey, false)),
+    secretKey: cryptoJson(secretKeyToJson(contentKey, false)),
     tags: input.tags?.length ? input.tags : undefined,
     title: input.title || undefined,
   });
+  const metadataBytes = utf8(metadata);
+  const metadataNonce = ctx.own.fileMetadataNonce(metadataBytes);
+  const metadataKey = ctx.own.fileMetadataKey(metadataNonce);
   const dto = await ctx.client.uploadFile({
     content: blob,
     cipherHash: toBase64Url(sha512(blob)),
     owner: ctx.identity.address,
     ownerSignature: toBase64(signatureToJson(ownerSignature)),
     expiresAt: new Date(expires).toISOString(),
-    encryptedProperties: toBase64(cipherToJson(encrypt(utf8(metadata), keys.metadataKey, metadataNonce))),
+    encryptedProperties: toBase64(cipherToJson(encrypt(metadataBytes, metadataKey, metadataNonce))),
   });
-  const reference: FileReference = { id: dto.id, key: keys.metadataKey, backboneBaseUrl: ctx.baseUrl };
+  const reference: FileReference = { id: dto.id, key: metadataKey, backboneBaseUrl: ctx.baseUrl };
   return {
     ...describe(dto, reference),
     filename: input.filename,
@@ -144,7 +152,8 @@ function openMetadata(dto: FileMetadataDto, key: SecretKey): DecryptedMetadata {
   const what = `the metadata of file ${dto.id}`;
   if (!dto.encryptedProperties) throw new ProtocolError('protocol.file.invalid', `${what} is missing`, dto.id);
   try {
-    const json = JSON.parse(fromUtf8(decrypt(parseCipher(dto.encryptedProperties, what), key, undefined, what))) as Record<string, unknown>;
+    const plaintext = decrypt(parseCipher(dto.encryptedProperties, what), key, undefined, what);
+    const json = JSON.parse(fromUtf8(plaintext)) as Record<string, unknown>;
     if (typeof json.filename !== 'string' || typeof json.plaintextHash !== 'string') {
       throw new ProtocolError('protocol.file.invalid', `${what} lacks file name or hash`, dto.id);
     }
@@ -158,6 +167,7 @@ function openMetadata(dto: FileMetadataDto, key: SecretKey): DecryptedMetadata {
       filemodified: typeof json.filemodified === 'string' ? json.filemodified : undefined,
       plaintextHash: fromBase64Url(json.plaintextHash, `${what}.plaintextHash`),
       contentKey: parseSecretKey(json.secretKey, `${what}.secretKey`),
+      plaintext,
     };
   } catch (error) {
     if (isProtocolError(error)) throw error;
@@ -174,28 +184,69 @@ async function metadataDto(ctx: Participant, id: string): Promise<FileMetadataDt
   return readById(ctx.client.getFileMetadata(id), id, codes, `File ${id} does not exist, expired or was deleted`);
 }
 
+function metadataNonceOf(dto: FileMetadataDto): Uint8Array | undefined {
+  try {
+    return dto.encryptedProperties ? parseCipher(dto.encryptedProperties).nnc : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The metadata key of one of OUR files (derived from its metadata nonce). */
 function ownMetadataKey(ctx: Participant, dto: FileMetadataDto): SecretKey {
-  const nonce = dto.encryptedProperties ? parseCipher(dto.encryptedProperties).nnc : undefined;
+  const nonce = metadataNonceOf(dto);
   if (!nonce || dto.createdBy !== ctx.identity.address) {
     throw new ProtocolError('protocol.file.invalid', `File ${dto.id} was not uploaded by this identity: use its reference`, dto.id);
   }
-  return ctx.own.file(nonce).metadataKey;
+  return ctx.own.fileMetadataKey(nonce);
+}
+
+/**
+ * Proof that a file read by id is ours: everyone holding a reference to it knows its metadata key
+ * and could, with the Platform, put other metadata (another content key and hash: other bytes) under
+ * it. Only we can produce the owner signature (our device key) over the plaintext hash — the
+ * download then checks the content against that hash — and, for identities of version 2, the
+ * metadata nonce, a PRF of the metadata plaintext (own-keys.ts), which also covers name, type and
+ * title. Version 1 identities uploaded files with random nonces, so there the bytes are proven and
+ * the descriptive fields are not (docs/security.md).
+ */
+function verifyOwnFile(ctx: Participant, dto: FileMetadataDto, metadata: DecryptedMetadata): void {
+  const forged = (why: string) =>
+    new ProtocolError('protocol.file.signatureInvalid', `File ${dto.id} was not stored by this identity: ${why} (changed by the Platform or by someone holding its reference)`, dto.id);
+  let signed = false;
+  try {
+    signed = verify(metadata.plaintextHash, parseSignature(dto.ownerSignature, 'owner signature'), ctx.identity.keys.device.pub);
+  } catch {
+    signed = false;
+  }
+  if (!signed) throw forged('its owner signature does not verify with this identity\'s device key');
+  const nonce = metadataNonceOf(dto);
+  if (ctx.own.version >= 2 && !(nonce && bytesEqual(nonce, ctx.own.fileMetadataNonce(metadata.plaintext)))) {
+    throw forged('its metadata was encrypted by someone else');
+  }
+}
+
+/** Metadata of a file by reference (anyone's), or of our own file by id (proven ours). */
+function readMetadata(ctx: Participant, dto: FileMetadataDto, reference: FileReference | string): { key: SecretKey; metadata: DecryptedMetadata } {
+  if (typeof reference !== 'string') return { key: reference.key, metadata: openMetadata(dto, reference.key) };
+  const key = ownMetadataKey(ctx, dto);
+  const metadata = openMetadata(dto, key);
+  verifyOwnFile(ctx, dto, metadata);
+  return { key, metadata };
 }
 
 export async function getFile(ctx: Participant, reference: FileReference | string): Promise<StoredFile> {
   const id = typeof reference === 'string' ? reference : reference.id;
   const dto = await metadataDto(ctx, id);
-  const key = typeof reference === 'string' ? ownMetadataKey(ctx, dto) : reference.key;
-  return { ...describe(dto, { id, key, backboneBaseUrl: ctx.baseUrl }), ...publicMetadata(openMetadata(dto, key)) };
+  const { key, metadata } = readMetadata(ctx, dto, reference);
+  return { ...describe(dto, { id, key, backboneBaseUrl: ctx.baseUrl }), ...publicMetadata(metadata) };
 }
 
 /** Downloads and decrypts a file; checks the blob hash (Platform) and the plaintext hash (end to end). */
 export async function downloadFile(ctx: Participant, reference: FileReference | string): Promise<{ file: StoredFile; content: Buffer }> {
   const id = typeof reference === 'string' ? reference : reference.id;
   const dto = await metadataDto(ctx, id);
-  const key = typeof reference === 'string' ? ownMetadataKey(ctx, dto) : reference.key;
-  const metadata = openMetadata(dto, key);
+  const { key, metadata } = readMetadata(ctx, dto, reference);
   // The blob is read as it arrives: hashed for the Platform's record and decoded into one buffer of
   // the ciphertext, which is then decrypted where it lies — no copy of the blob (base64, 1.33× the
   // file) is ever held. A blob that cannot be read stops the decoding but not the hashing, so a
@@ -241,8 +292,8 @@ export async function listOwnFiles(ctx: Participant): Promise<{ files: StoredFil
   const unreadable: { id: string; reason: string }[] = [];
   for await (const dto of ctx.client.files()) {
     try {
-      const key = ownMetadataKey(ctx, dto);
-      files.push({ ...describe(dto, { id: dto.id, key, backboneBaseUrl: ctx.baseUrl }), ...publicMetadata(openMetadata(dto, key)) });
+      const { key, metadata } = readMetadata(ctx, dto, dto.id);
+      files.push({ ...describe(dto, { id: dto.id, key, backboneBaseUrl: ctx.baseUrl }), ...publicMetadata(metadata) });
     } catch (error) {
       unreadable.push({ id: dto.id, reason: (error as Error).message });
     }

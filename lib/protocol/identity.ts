@@ -22,12 +22,25 @@ import {
  * derivation, only their public halves, so this is compatible with every enmeshed client.
  */
 
-/** KDF contexts (exactly 8 characters) for keys derived from the identity secret. */
+/**
+ * KDF contexts (exactly 8 characters) for keys derived from the identity secret. Record version 2
+ * uses the secret ONLY as a BLAKE2b-KDF key, so the own-keys PRF key and the datawallet key are
+ * subkeys of their own (contexts ending in the version); version 1 keyed HMAC-SHA256 with the secret
+ * itself (own-keys.ts) and keeps doing so, so existing credentials still open what they made.
+ */
 export const IdentityKdf = {
   identityKey: 'n8nIdent',
   deviceKey: 'n8nDevic',
   devicePassword: 'n8nDvPwd',
+  ownKeys: 'n8nOwnK2',
+  datawallet: 'n8nDatW2',
 } as const;
+
+/** Versions of the identity record, i.e. of how own keys are derived from the secret (docs/security.md). */
+export type IdentityVersion = 1 | 2;
+/** What create-identity writes. */
+export const CURRENT_IDENTITY_VERSION: IdentityVersion = 2;
+const VERSIONS: readonly number[] = [1, 2];
 
 export interface IdentityKeys {
   /** The identity signing key: its public half is the identity; it derives the address. */
@@ -55,8 +68,8 @@ export function generateIdentitySecret(): Buffer {
 
 /** The identity part of a credential: public facts plus the one secret. */
 export interface IdentityRecord {
-  /** Format version of this record. */
-  v: 1;
+  /** Format version of this record: how own keys derive from the secret (1: legacy, 2: domain-separated). */
+  v: IdentityVersion;
   address: string;
   /** OAuth username of the device (USR…). */
   username: string;
@@ -67,6 +80,7 @@ export interface IdentityRecord {
 }
 
 export interface Identity {
+  version: IdentityVersion;
   address: string;
   username: string;
   deviceId: string;
@@ -81,9 +95,9 @@ export class IdentityRecordError extends Error {
   }
 }
 
-export function serializeIdentityRecord(identity: Pick<Identity, 'address' | 'username' | 'deviceId' | 'secret'>): string {
+export function serializeIdentityRecord(identity: Pick<Identity, 'version' | 'address' | 'username' | 'deviceId' | 'secret'>): string {
   const record: IdentityRecord = {
-    v: 1,
+    v: identity.version,
     address: identity.address,
     username: identity.username,
     deviceId: identity.deviceId,
@@ -104,8 +118,8 @@ export function parseIdentityRecord(text: string, platformUrl: string): Identity
     throw new IdentityRecordError('The identity is not valid JSON: paste the "identity" value printed by create-identity unchanged');
   }
   const r = value as Partial<IdentityRecord>;
-  if (typeof r !== 'object' || r === null || r.v !== 1) {
-    throw new IdentityRecordError('The identity has an unknown format (expected {"v":1,…} from create-identity)');
+  if (typeof r !== 'object' || r === null || !VERSIONS.includes(r.v as number)) {
+    throw new IdentityRecordError('The identity has an unknown format (expected {"v":2,…} or {"v":1,…} from create-identity)');
   }
   for (const field of ['address', 'username', 'deviceId', 'secret'] as const) {
     if (typeof r[field] !== 'string' || !r[field]) throw new IdentityRecordError(`The identity lacks "${field}"`);
@@ -126,7 +140,7 @@ export function parseIdentityRecord(text: string, platformUrl: string): Identity
   if (deriveAddress(keys.identity.pub.pub, hostname) !== r.address) {
     throw new IdentityRecordError(`The identity secret does not belong to ${r.address}: the keys and the address come from different identities`);
   }
-  return { address: r.address as string, username: r.username as string, deviceId: r.deviceId as string, secret, keys };
+  return { version: r.v as IdentityVersion, address: r.address as string, username: r.username as string, deviceId: r.deviceId as string, secret, keys };
 }
 
 /** The challenge text the identity key signs at account creation: sorted keys, no @type. */

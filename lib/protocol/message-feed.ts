@@ -26,6 +26,11 @@ export interface FeedPosition {
 export interface FeedRead {
   /** New messages, oldest first. */
   messages: MessageDto[];
+  /**
+   * Every message read whose createdAt lies inside the look-back window, handled ones included: the
+   * caller keeps only these of its `seen` ids (an id not among them has left the window).
+   */
+  window: { id: string; createdAt: string }[];
   /** Total at this read. */
   total: number;
   /** Requests made (for benchmarks). */
@@ -69,13 +74,13 @@ export async function readFeed(ctx: Participant, position: FeedPosition, pageSiz
     if (!first || tooOld(first, floor)) break;
     pages.set(p, (await fetch(p)).items);
   }
-  const messages = [...pages.entries()]
+  const inWindow = [...pages.entries()]
     .sort(([a], [b]) => a - b)
     .flatMap(([, items]) => items)
-    .filter((dto) => !tooOld(dto, floor) && !seen.has(dto.id));
-  const unique = [...new Map(messages.map((m) => [m.id, m])).values()];
+    .filter((dto) => !tooOld(dto, floor));
+  const unique = [...new Map(inWindow.filter((dto) => !seen.has(dto.id)).map((m) => [m.id, m])).values()];
   unique.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
-  return { messages: unique, total, requests };
+  return { messages: unique, window: inWindow.map((dto) => ({ id: dto.id, createdAt: dto.createdAt })), total, requests };
 }
 
 /** Newest first, for "Get Many": walks pages from the tail; the consumer stops when it has enough. */

@@ -12,19 +12,22 @@ import {
   parseSecretKey,
   parseSignature,
   secretKeyToJson,
+  sha256,
   sign,
   signatureToJson,
   toBase64,
+  toBase64Url,
   utf8,
   verify,
   type SecretKey,
+  type SignaturePublicKey,
 } from '../crypto';
 import type { MessageDto } from '../backbone';
 import type { Participant } from './participant';
 import { isMail, type MessageContent } from './mail';
 import { ProtocolError, isProtocolError, readById } from './errors';
 import { fileReferenceJson, parseFileReferenceJson, type FileReference } from './file-reference';
-import { cachedRelationshipKeys, listRelationships, openRelationship, relationshipWith, type Relationship } from './relationships';
+import { cachedRelationshipKeys, listRelationships, openRelationship, relationshipWith, type Relationship, type RelationshipKeys } from './relationships';
 import { parseJsonText, transportStringify } from './serialize';
 
 /**
@@ -58,8 +61,10 @@ export interface Message {
   attachments: FileReference[];
   /** The relationship it travelled on (received messages). */
   relationshipId?: string;
-  /** createdAt inside the signed content (set by the sender). */
-  sentAt?: string;
+  /** createdAt inside the signed content (set by the sender's clock). */
+  sentAt: string;
+  /** SHA-256 of the signed content (base64url): equal for a message the Platform serves again under another id. */
+  contentDigest: string;
 }
 
 const MESSAGE_SIGNATURE = HashAlgorithm.SHA256;
@@ -99,11 +104,12 @@ export async function sendMessage(ctx: Participant, input: SendMessageInput): Pr
 
   const bodyNonce = generateNonce();
   const messageKey = ctx.own.message(bodyNonce);
+  const createdAt = ctx.now().toISOString();
   const serialized = transportStringify({
     '@type': 'MessageContentWrapper',
     attachments: attachments.map(fileReferenceJson),
     content: input.content,
-    createdAt: ctx.now().toISOString(),
+    createdAt,
     recipients,
   });
   const signatures = recipients.map((recipient) => {
@@ -132,6 +138,8 @@ export async function sendMessage(ctx: Participant, input: SendMessageInput): Pr
     recipients: recipients.map((address) => ({ address, receivedAt: null, receivedByDevice: null })),
     content: input.content,
     attachments,
+    sentAt: createdAt,
+    contentDigest: toBase64Url(sha256(serialized)),
   };
 }
 
@@ -152,9 +160,10 @@ function parseSigned(dto: MessageDto, key: SecretKey): { serialized: string; wra
   return { serialized: signed.message, wrapper, signatures: signed.signatures };
 }
 
-function toMessage(ctx: Participant, dto: MessageDto, wrapper: Record<string, unknown>, relationshipId?: string): Message {
+function toMessage(ctx: Participant, dto: MessageDto, wrapper: Record<string, unknown>, serialized: string, relationshipId?: string): Message {
   const content = wrapper.content as MessageContent;
   if (!content || typeof content !== 'object') throw fail('protocol.message.invalid', dto, 'it has no content');
+  if (typeof wrapper.createdAt !== 'string' || !Number.isFinite(Date.parse(wrapper.createdAt))) throw fail('protocol.message.invalid', dto, 'its signed content has no creation time');
   const attachments = Array.isArray(wrapper.attachments) ? wrapper.attachments.map((a, i) => parseFileReferenceJson(a, `attachment ${i + 1}`)) : [];
   return {
     id: dto.id,
@@ -166,58 +175,133 @@ function toMessage(ctx: Participant, dto: MessageDto, wrapper: Record<string, un
     content,
     attachments,
     relationshipId,
-    sentAt: typeof wrapper.createdAt === 'string' ? wrapper.createdAt : undefined,
+    sentAt: wrapper.createdAt,
+    contentDigest: toBase64Url(sha256(serialized)),
   };
+}
+
+/**
+ * A message served again under a new id (the signed content names no message id) is recognised by
+ * its signed createdAt (the sender's clock) lying more than this before the Platform's createdAt.
+ * Within this time a repeat is recognised by its content digest instead (the trigger keeps the
+ * digests of this long plus its look-back window; Get Many compares within the listing).
+ * A sender whose clock is more than this behind has its messages refused as well (docs/security.md).
+ */
+export const REPLAY_TOLERANCE_MS = 60 * 60_000;
+
+/** Relationships with `peer`, youngest first, each with its keys (cached, or from one read of the record). */
+async function* keyedRelationships(ctx: Participant, peer: string, relationships: Relationship[]): AsyncGenerator<Relationship & { keys: RelationshipKeys }> {
+  for (const candidate of relationships.filter((r) => r.peer === peer).reverse()) {
+    // Keys derived earlier in this process spare a read of the relationship per message (a poll
+    // opening 50 messages made 50 such reads: npm run bench, trigger cost).
+    const known = candidate.keys ?? cachedRelationshipKeys(ctx, candidate.id);
+    const rel = known ? { ...candidate, keys: known } : await openRelationship(ctx, await ctx.client.getRelationship(candidate.id));
+    if (rel.keys) yield { ...rel, keys: rel.keys };
+  }
+}
+
+function signatureFor(signatures: unknown[], recipient: string): string | undefined {
+  const entry = signatures.find((s) => (s as { recipient?: unknown }).recipient === recipient) as { signature?: unknown } | undefined;
+  return typeof entry?.signature === 'string' ? entry.signature : undefined;
+}
+
+function verifies(serialized: string, signature: string, key: SignaturePublicKey): boolean {
+  try {
+    return verify(utf8(serialized), parseSignature(signature), key);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Our own sent message. Every recipient holds its message key, so decrypting proves nothing: the
+ * signed content must name exactly the message's recipients, and the signature for each of them
+ * must verify with OUR signature key of a relationship with that recipient.
+ */
+async function openOwn(ctx: Participant, dto: MessageDto, relationships: () => Promise<Relationship[]>): Promise<Message> {
+  const nonce = parseCipher(dto.body, 'message body').nnc;
+  if (!nonce) throw fail('protocol.message.invalid', dto, 'the body has no nonce');
+  const { serialized, wrapper, signatures } = parseSigned(dto, ctx.own.message(nonce));
+  const named = Array.isArray(wrapper.recipients) ? [...wrapper.recipients].map(String).sort() : [];
+  const listed = dto.recipients.map((r) => r.address).sort();
+  if (named.length === 0 || JSON.stringify(named) !== JSON.stringify(listed)) {
+    throw fail('protocol.message.signatureInvalid', dto, 'its signed recipients are not the recipients of this message: it was not sent by this identity as it is shown');
+  }
+  for (const recipient of named) {
+    const signature = signatureFor(signatures, recipient);
+    let ours = false;
+    if (signature) {
+      for await (const rel of keyedRelationships(ctx, recipient, await relationships())) {
+        if ((ours = verifies(serialized, signature, rel.keys.ownSignature.pub))) break;
+      }
+    }
+    if (!ours) {
+      throw fail('protocol.message.signatureInvalid', dto, `it carries no signature of this identity for ${recipient}: it was not sent by this identity (changed by the Platform or by someone holding its key)`);
+    }
+  }
+  return toMessage(ctx, dto, wrapper, serialized);
+}
+
+async function openReceived(ctx: Participant, dto: MessageDto, relationships: () => Promise<Relationship[]>): Promise<Message> {
+  const mine = dto.recipients.find((r) => r.address === ctx.identity.address);
+  if (!mine) throw fail('protocol.message.notForYou', dto, 'this identity is not among its recipients');
+  const wrappedKey = parseCipher(mine.encryptedKey, 'encrypted message key');
+  let candidates = 0;
+  for await (const rel of keyedRelationships(ctx, dto.createdBy, await relationships())) {
+    candidates++;
+    let messageKey: SecretKey;
+    try {
+      // Any counter is accepted: the reference client sends 0 every time.
+      messageKey = parseSecretKey(fromUtf8(decrypt(wrappedKey, rel.keys.receive.key, rel.keys.receive.baseNonce, 'message key')));
+    } catch {
+      continue; // another relationship with the same peer
+    }
+    const { serialized, wrapper, signatures } = parseSigned(dto, messageKey);
+    const signature = signatureFor(signatures, ctx.identity.address);
+    if (!signature) throw fail('protocol.message.signatureInvalid', dto, 'it carries no signature for this identity');
+    if (!verifies(serialized, signature, rel.keys.peerSignature)) {
+      throw fail('protocol.message.signatureInvalid', dto, 'its signature does not verify: it was not sent by the peer or was changed');
+    }
+    if (!Array.isArray(wrapper.recipients) || !wrapper.recipients.includes(ctx.identity.address)) {
+      throw fail('protocol.message.notForYou', dto, 'the signed content does not name this identity as a recipient');
+    }
+    return toMessage(ctx, dto, wrapper, serialized, rel.id);
+  }
+  if (candidates === 0) throw fail('protocol.message.undecryptable', dto, 'there is no relationship with the sender');
+  throw fail('protocol.message.undecryptable', dto, 'its key cannot be unwrapped with any relationship to the sender');
 }
 
 /** Decrypts and verifies a message DTO (sent or received). Throws ProtocolError naming the message. */
 export async function openMessage(ctx: Participant, dto: MessageDto, relationships?: Relationship[]): Promise<Message> {
+  let listed: Promise<Relationship[]> | undefined;
+  const all = () => (listed ??= relationships ? Promise.resolve(relationships) : listRelationships(ctx));
   try {
-    if (dto.createdBy === ctx.identity.address) {
-      const nonce = parseCipher(dto.body, 'message body').nnc;
-      if (!nonce) throw fail('protocol.message.invalid', dto, 'the body has no nonce');
-      return toMessage(ctx, dto, parseSigned(dto, ctx.own.message(nonce)).wrapper);
+    const message = dto.createdBy === ctx.identity.address ? await openOwn(ctx, dto, all) : await openReceived(ctx, dto, all);
+    const late = Date.parse(dto.createdAt) - Date.parse(message.sentAt);
+    if (late > REPLAY_TOLERANCE_MS) {
+      throw fail(
+        'protocol.message.replayed',
+        dto,
+        `it was signed at ${message.sentAt} but the Platform lists it at ${dto.createdAt}: an old message served again under a new id (or the sender's clock is more than ${REPLAY_TOLERANCE_MS / 60_000} minutes behind)`,
+      );
     }
-    const mine = dto.recipients.find((r) => r.address === ctx.identity.address);
-    if (!mine) throw fail('protocol.message.notForYou', dto, 'this identity is not among its recipients');
-    const candidates = (relationships ?? (await listRelationships(ctx)))
-      .filter((r) => r.peer === dto.createdBy)
-      .reverse();
-    if (candidates.length === 0) throw fail('protocol.message.undecryptable', dto, 'there is no relationship with the sender');
-    const wrappedKey = parseCipher(mine.encryptedKey, 'encrypted message key');
-    for (const candidate of candidates) {
-      // Keys derived earlier in this process spare a read of the relationship per message (a poll
-      // opening 50 messages made 50 such reads: npm run bench, trigger cost).
-      const known = candidate.keys ?? cachedRelationshipKeys(ctx, candidate.id);
-      const rel = known ? { ...candidate, keys: known } : await openRelationship(ctx, await ctx.client.getRelationship(candidate.id));
-      if (!rel.keys) continue;
-      let messageKey: SecretKey;
-      try {
-        // Any counter is accepted: the reference client sends 0 every time.
-        messageKey = parseSecretKey(fromUtf8(decrypt(wrappedKey, rel.keys.receive.key, rel.keys.receive.baseNonce, 'message key')));
-      } catch {
-        continue; // another relationship with the same peer
-      }
-      const { serialized, wrapper, signatures } = parseSigned(dto, messageKey);
-      const entry = signatures.find((s) => (s as { recipient?: unknown }).recipient === ctx.identity.address) as { signature?: unknown } | undefined;
-      if (!entry || typeof entry.signature !== 'string') throw fail('protocol.message.signatureInvalid', dto, 'it carries no signature for this identity');
-      let valid = false;
-      try {
-        valid = verify(utf8(serialized), parseSignature(entry.signature), rel.keys.peerSignature);
-      } catch {
-        valid = false;
-      }
-      if (!valid) throw fail('protocol.message.signatureInvalid', dto, 'its signature does not verify: it was not sent by the peer or was changed');
-      if (!Array.isArray(wrapper.recipients) || !wrapper.recipients.includes(ctx.identity.address)) {
-        throw fail('protocol.message.notForYou', dto, 'the signed content does not name this identity as a recipient');
-      }
-      return toMessage(ctx, dto, wrapper, rel.id);
-    }
-    throw fail('protocol.message.undecryptable', dto, 'its key cannot be unwrapped with any relationship to the sender');
+    return message;
   } catch (error) {
     if (isProtocolError(error)) throw error;
     throw fail('protocol.message.invalid', dto, (error as Error).message, error);
   }
+}
+
+/**
+ * The error for a message whose signed content equals that of another one already seen (its digest):
+ * the Platform served one message twice under two ids. Reported, never emitted twice.
+ */
+export function repeatedMessageError(message: Pick<Message, 'id' | 'createdBy'>, firstId: string): ProtocolError {
+  return new ProtocolError(
+    'protocol.message.replayed',
+    `Message ${message.id} from ${message.createdBy}: it repeats the signed content of message ${firstId}: one message served twice under two ids`,
+    message.id,
+  );
 }
 
 export async function getMessage(ctx: Participant, id: string): Promise<Message> {

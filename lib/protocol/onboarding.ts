@@ -1,6 +1,7 @@
 import { cryptoReady, deriveAddress, hostnameOf, sign, signatureToJson, signaturePublicKeyToJson, toBase64, utf8 } from '../crypto';
 import { PlatformClient, PlatformError, type HttpOptions } from '../backbone';
 import {
+  CURRENT_IDENTITY_VERSION,
   IDENTITY_SIGNATURE_LABEL,
   challengeText,
   deriveIdentityKeys,
@@ -82,7 +83,7 @@ export async function createIdentity(options: OnboardingOptions): Promise<Onboar
   }
   await client.finalizeDatawalletVersionUpgrade(run.syncRun.id, 1);
 
-  const identity: Identity = { address: created.address, username: created.device.username, deviceId: created.device.id, secret, keys };
+  const identity: Identity = { version: CURRENT_IDENTITY_VERSION, address: created.address, username: created.device.username, deviceId: created.device.id, secret, keys };
   progress(`Created ${identity.address}`);
   return {
     identity,

@@ -53,7 +53,7 @@ export class Participant {
       baseUrl: this.baseUrl,
       login: { clientId: credential.clientId, clientSecret: credential.clientSecret, username: identity.username, password: identity.keys.devicePassword },
     });
-    this.own = new OwnKeys(identity.secret);
+    this.own = new OwnKeys(identity.secret, identity.version);
     this.store = new DatawalletStore(this.client, this.own.datawallet(), { unblock: async () => void (await sync(this)) });
     this.counters = new CounterReservations(this.store, options.counterBlockSize);
     this.now = options.now ?? (() => new Date());

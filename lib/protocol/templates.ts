@@ -4,6 +4,7 @@ import {
   HashAlgorithm,
   addressProblem,
   assertSignature,
+  bytesEqual,
   cipherToJson,
   decrypt,
   deriveAddress,
@@ -28,6 +29,7 @@ import {
 } from '../crypto';
 import type { TemplateDto } from '../backbone';
 import type { Participant } from './participant';
+import type { TemplateKeys } from './own-keys';
 import { ProtocolError, isProtocolError, readById } from './errors';
 import { parseReference, referenceToUrl, truncateReference, type Reference } from './references';
 import { cryptoJson, parseJsonText, transportStringify } from './serialize';
@@ -264,19 +266,51 @@ export async function loadTemplate(ctx: Participant, referenceText: string, pass
     { notFound: 'protocol.template.expired', invalid: 'protocol.template.invalid' },
     `Template ${reference.id} was not found: it expired, was deleted, is meant for another identity${hash ? ', or the password is wrong' : ''}`,
   );
-  return openTemplate(dto, reference.key, hostnameOf(ctx.baseUrl));
+  const template = openTemplate(dto, reference.key, hostnameOf(ctx.baseUrl));
+  // A reference to one of our own templates (e.g. our own QR code): shown as ours only when proven.
+  if (template.identity.address === ctx.identity.address) assertOwnTemplate(ctx, template, contentNonceOf(dto));
+  return template;
+}
+
+/**
+ * Proof that a template is ours: everyone who scanned its QR code holds its content key and could,
+ * with the Platform, put another template under it — so decrypting proves nothing. It must be
+ * signed with OUR identity key (not merely with the key it names) and carry the template key we
+ * derive for its content nonce.
+ */
+function assertOwnTemplate(ctx: Participant, template: LoadedTemplate, contentNonce: Uint8Array | undefined): TemplateKeys {
+  const forged = (why: string) =>
+    new ProtocolError('protocol.template.invalid', `Template ${template.id} was not made by this identity: ${why} (changed by the Platform or by someone holding its reference)`, template.id);
+  if (template.identity.address !== ctx.identity.address || !bytesEqual(template.identity.publicKey.pub, ctx.identity.keys.identity.pub.pub)) {
+    throw forged("it is not signed with this identity's key");
+  }
+  if (!contentNonce) throw forged('its content has no nonce');
+  const keys = ctx.own.template(contentNonce);
+  if (!bytesEqual(template.templateKey.pub.pub, keys.exchange.pub.pub) || !bytesEqual(template.key.key, keys.contentKey.key)) {
+    throw forged('its keys are not derived from this identity\'s secret');
+  }
+  return keys;
+}
+
+function contentNonceOf(dto: TemplateDto): Uint8Array | undefined {
+  try {
+    return parseCipher(dto.content, `template ${dto.id} content`).nnc;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Our own template, with the keys derived from its content nonce. */
 export async function readOwnTemplate(ctx: Participant, id: string): Promise<LoadedTemplate & { exchangePrivate: Uint8Array }> {
-  const dto = await ctx.client.getTemplate(id);
-  const nonce = parseCipher(dto.content, `template ${id} content`).nnc;
+  const dto = await readById(
+    ctx.client.getTemplate(id),
+    id,
+    { notFound: 'protocol.template.expired', invalid: 'protocol.template.invalid' },
+    `Template ${id} was not found: it expired or was deleted`,
+  );
+  const nonce = contentNonceOf(dto);
   if (!nonce) throw new ProtocolError('protocol.template.invalid', `Template ${id} is not one of ours`, id);
-  const keys = ctx.own.template(nonce);
-  const template = openTemplate(dto, keys.contentKey);
-  if (template.identity.address !== ctx.identity.address || Buffer.compare(template.templateKey.pub.pub, keys.exchange.pub.pub) !== 0) {
-    throw new ProtocolError('protocol.template.invalid', `Template ${id} was not made with this identity's secret`, id);
-  }
+  const template = openTemplate(dto, ctx.own.template(nonce).contentKey, hostnameOf(ctx.baseUrl));
+  const keys = assertOwnTemplate(ctx, template, nonce);
   return { ...template, exchangePrivate: keys.exchange.prv.prv };
 }
-

@@ -143,6 +143,11 @@ ctx: IPollFunctions,
   const simplify = options.simplify !== false;
   const items: INodeExecutionData[] = [];
   for (const e of events) {
+    if (e.event === 'relationshipRequestReceived' && e.error) {
+      // A request that does not verify is reported, never passed on as one to act on.
+      items.push({ json: { event: e.event, id: e.relationship.id, peer: e.relationship.peer, status: e.relationship.status, error: e.error.message, errorCode: e.error.code } });
+      continue;
+    }
     if (e.event !== 'messageReceived') {
       items.push({ json: { event: e.event, ...relationshipToJson(e.relationship), ...(e.event === 'relationshipStatusChanged' ? { oldStatus: e.oldStatus } : {}) } });
       continue;

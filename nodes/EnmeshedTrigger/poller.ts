@@ -2,11 +2,13 @@ import type { MessageDto } from '../../lib/backbone';
 import {
   FEED_LOOK_BACK_MS,
   ProtocolError,
+  REPLAY_TOLERANCE_MS,
   getRelationship,
   listRelationships,
   messagesNewestFirst,
   openMessage,
   readFeed,
+  repeatedMessageError,
   sync,
   type FeedPosition,
   type Message,
@@ -42,12 +44,19 @@ export interface PollOptions {
 export type TriggerEvent =
   | { event: 'messageReceived'; message: Message }
   | { event: 'messageReceived'; error: ProtocolError; dto: Pick<MessageDto, 'id' | 'createdBy' | 'createdAt'> }
-  | { event: 'relationshipRequestReceived'; relationship: Relationship }
+  | { event: 'relationshipRequestReceived'; relationship: Relationship; error?: ProtocolError }
   | { event: 'relationshipStatusChanged'; relationship: Relationship; oldStatus?: string };
+
+/** Digest of an emitted message's signed content, the message id, and until when (ISO) it is kept. */
+export type RecentDigest = [digest: string, id: string, keep: string];
+
+export interface MessageCursor extends FeedPosition {
+  recent?: RecentDigest[];
+}
 
 export interface TriggerState {
   v: 1;
-  messages?: FeedPosition;
+  messages?: MessageCursor;
   relationships?: {
     /** Last event id seen per relationship (from the datawallet hints). */
     events: Record<string, string>;
@@ -118,6 +127,14 @@ async function openAsEvent(participant: Participant, dto: MessageDto, relationsh
   return Promise.reject(opened.error);
 }
 
+/** A request is an event only once verified; one that is not becomes an error event (reported, never acted on). */
+function requestEvent(relationship: Relationship, failure: ProtocolError | undefined): TriggerEvent {
+  if (!failure && relationship.requestVerified) return { event: 'relationshipRequestReceived', relationship };
+  const error =
+    failure ?? new ProtocolError('protocol.relationship.invalid', `The request of relationship ${relationship.id} cannot be verified: its template no longer exists`, relationship.id);
+  return { event: 'relationshipRequestReceived', relationship: { ...relationship, creationContent: undefined, peerIdentity: undefined }, error };
+}
+
 function matches(dto: MessageDto, options: PollOptions): boolean {
   if (options.peers?.length && !options.peers.includes(dto.createdBy)) return false;
   if (options.attachments === 'with' && dto.attachments.length === 0) return false;
@@ -125,32 +142,52 @@ function matches(dto: MessageDto, options: PollOptions): boolean {
   return true;
 }
 
+/**
+ * New messages since the cursor. The cursor stays bounded by the look-back window, not by the total:
+ * `seen` keeps only ids the feed still reads inside the window, `recent` only the digests of emitted
+ * messages whose (clamped) signed time lies within the window plus REPLAY_TOLERANCE_MS — a message the
+ * Platform serves again under a new id is either refused by openMessage for its age or found here.
+ */
+async function pollMessages(participant: Participant, position: MessageCursor, options: PollOptions): Promise<{ events: TriggerEvent[]; cursor: MessageCursor }> {
+  const events: TriggerEvent[] = [];
+  const read = await readFeed(participant, position);
+  const max = options.maxMessages ?? 100;
+  const handled: MessageDto[] = [];
+  const recent = new Map((position.recent ?? []).map(([digest, id, keep]) => [digest, { id, keep }]));
+  let relationships: Relationship[] | undefined;
+  for (const dto of read.messages) {
+    if (events.length >= max) break;
+    handled.push(dto);
+    if (dto.createdBy === participant.address || !matches(dto, options)) continue;
+    relationships ??= await listRelationships(participant);
+    const event = await openAsEvent(participant, dto, relationships);
+    if ('message' in event) {
+      const first = recent.get(event.message.contentDigest);
+      if (first && first.id !== dto.id) {
+        events.push({ event: 'messageReceived', error: repeatedMessageError(event.message, first.id), dto: { id: dto.id, createdBy: dto.createdBy, createdAt: dto.createdAt } });
+        continue;
+      }
+      const keep = Math.min(Date.parse(event.message.sentAt), Date.parse(dto.createdAt) + REPLAY_TOLERANCE_MS);
+      recent.set(event.message.contentDigest, { id: dto.id, keep: new Date(keep).toISOString() });
+    }
+    events.push(event);
+  }
+  const watermark = handled.reduce((w, d) => (!w || d.createdAt > w ? d.createdAt : w), position.watermark);
+  const floor = watermark ? Date.parse(watermark) - FEED_LOOK_BACK_MS : -Infinity;
+  const handledIds = new Set([...position.seen, ...handled.map((d) => d.id)]);
+  const seen = [...new Set(read.window.filter((m) => handledIds.has(m.id) && Date.parse(m.createdAt) >= floor).map((m) => m.id))];
+  const kept = [...recent].filter(([, r]) => Date.parse(r.keep) >= floor - REPLAY_TOLERANCE_MS).map(([digest, r]): RecentDigest => [digest, r.id, r.keep]);
+  return { events, cursor: { total: read.total, watermark, seen, ...(kept.length ? { recent: kept } : {}) } };
+}
+
 export async function poll(participant: Participant, state: TriggerState, options: PollOptions): Promise<{ events: TriggerEvent[]; state: TriggerState }> {
   const events: TriggerEvent[] = [];
   const next: TriggerState = { ...state, v: 1 };
 
   if (options.events.includes('messageReceived')) {
-    const position = state.messages ?? { total: 0, seen: [] };
-    const read = await readFeed(participant, position);
-    const max = options.maxMessages ?? 100;
-    const handled: MessageDto[] = [];
-    let relationships: Relationship[] | undefined;
-    for (const dto of read.messages) {
-      if (events.length >= max) break;
-      handled.push(dto);
-      if (dto.createdBy === participant.address || !matches(dto, options)) continue;
-      relationships ??= await listRelationships(participant);
-      events.push(await openAsEvent(participant, dto, relationships));
-    }
-    if (handled.length) {
-      const watermark = handled.reduce((w, d) => (!w || d.createdAt > w ? d.createdAt : w), position.watermark);
-      const floor = watermark ? Date.parse(watermark) - FEED_LOOK_BACK_MS : -Infinity;
-      const createdAt = new Map([...read.messages.map((m) => [m.id, m.createdAt] as const)]);
-      const kept = position.seen.filter((id) => !createdAt.has(id) || Date.parse(createdAt.get(id)!) >= floor);
-      next.messages = { total: read.total, watermark, seen: [...new Set([...kept, ...handled.map((d) => d.id)])] };
-    } else {
-      next.messages = { ...position, total: read.total };
-    }
+    const polled = await pollMessages(participant, state.messages ?? { total: 0, seen: [] }, options);
+    events.push(...polled.events);
+    next.messages = polled.cursor;
   }
 
   if (wantsRelationships(options)) {
@@ -168,14 +205,15 @@ export async function poll(participant: Participant, state: TriggerState, option
         if (previous.statuses[listed.id] === listed.status) continue;
         // The full view: the request content (e.g. the App's answer) and the peer's identity; the bare
         // record when the full one cannot be read (e.g. decomposed), so the change is still reported.
+        let failure: ProtocolError | undefined;
         const relationship = await getRelationship(participant, listed.id).catch((error: unknown) =>
-          error instanceof ProtocolError ? listed : Promise.reject(error),
+          error instanceof ProtocolError ? ((failure = error), listed) : Promise.reject(error),
         );
         const old = previous.statuses[relationship.id];
         if (old === relationship.status) continue;
         statuses[relationship.id] = relationship.status;
         if (old === undefined && relationship.status === 'Pending' && relationship.role === 'templator') {
-          if (options.events.includes('relationshipRequestReceived')) events.push({ event: 'relationshipRequestReceived', relationship });
+          if (options.events.includes('relationshipRequestReceived')) events.push(requestEvent(relationship, failure));
         } else if (options.events.includes('relationshipStatusChanged')) {
           events.push({ event: 'relationshipStatusChanged', relationship, oldStatus: old });
         }

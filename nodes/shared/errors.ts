@@ -25,6 +25,10 @@ const HINTS: Record<string, string> = {
   'protocol.relationship.notActive': 'The relationship must be Active: accept it, or ask the peer to.',
   'protocol.input.tooLarge': 'Split the file or compress it.',
   'protocol.template.passwordRequired': 'Enter the template password (or PIN) in the node.',
+  'protocol.message.replayed':
+    'The Platform served a message again under a new ID (or the sender\'s clock is far behind): it is not passed on twice. See docs/security.md.',
+  'protocol.file.signatureInvalid':
+    'The Platform, with someone holding this file\'s reference, replaced it: do not use it. See docs/security.md.',
 };
 
 export function toNodeError(node: INode, error: unknown, itemIndex?: number): NodeApiError | NodeOperationError {

@@ -62,7 +62,7 @@ test('the identity record is checked against the Platform and the address', asyn
     expect(() => parseIdentityRecord(text, url)).toThrow(pattern);
   };
   expectError('{not json', platform.baseUrl, /not valid JSON/);
-  expectError(JSON.stringify({ ...record, v: 2 }), platform.baseUrl, /unknown format/);
+  expectError(JSON.stringify({ ...record, v: 3 }), platform.baseUrl, /unknown format/);
   expectError(JSON.stringify({ ...record, secret: other.secret }), platform.baseUrl, /does not belong/);
   expectError(JSON.stringify({ ...record, secret: 'AAAA' }), platform.baseUrl, /damaged/);
   expectError(credential.identity, 'https://backbone.example.org', /does not fit this Platform/);

@@ -25,7 +25,7 @@
  */
 import { inspect } from 'node:util';
 import type { INode } from 'n8n-workflow';
-import { parseCipher, toBase64Url, type SecretKey } from '../../lib/crypto';
+import { decrypt, fromUtf8, parseCipher, parseSecretKey, toBase64Url, type SecretKey } from '../../lib/crypto';
 import type { RequestEvent } from '../../lib/backbone';
 import {
   acceptRelationship,
@@ -207,7 +207,7 @@ test('a representative flow leaks no secret into logs, errors or node outputs', 
   const record = JSON.parse(ca.identity) as { secret: string };
   const damaged = JSON.stringify({ ...record, secret: `${record.secret.slice(0, -2)}AA` });
   await fails(async () => parseIdentityRecord(damaged, ca.platformUrl));
-  await fails(async () => parseIdentityRecord(ca.identity.replace('"v":1', '"v":2'), ca.platformUrl));
+  await fails(async () => parseIdentityRecord(ca.identity.replace(/"v":\d/, '"v":3'), ca.platformUrl));
   await fails(() => openParticipant({ ...ca, identity: damaged }, { shared: false }));
 
   // --- the secrets
@@ -247,9 +247,10 @@ test('a representative flow leaks no secret into logs, errors or node outputs', 
       if (dto.createdBy === p.address) addKey(secret, p.own.message(parseCipher(dto.body).nnc!));
     }
     for (const dto of await p.client.all(p.client.files())) {
-      const keys = p.own.file(parseCipher(dto.encryptedProperties).nnc!);
-      addKey(secret, keys.contentKey);
-      addKey(shared, keys.metadataKey);
+      const metadataKey = p.own.fileMetadataKey(parseCipher(dto.encryptedProperties).nnc!);
+      const metadata = JSON.parse(fromUtf8(decrypt(parseCipher(dto.encryptedProperties), metadataKey))) as { secretKey: unknown };
+      addKey(secret, parseSecretKey(metadata.secretKey));
+      addKey(shared, metadataKey);
     }
   }
   for (const f of files) shared.push(f.truncatedReference, f.url);

@@ -37,7 +37,6 @@ import {
   type SignaturePrivateKey,
 } from '../../lib/crypto';
 import {
-  ProtocolError,
   downloadFile,
   getFile,
   getMessage,
@@ -47,9 +46,9 @@ import {
   uploadFile,
   type FileReference,
   type Participant,
-  type ProtocolErrorCode,
 } from '../../lib/protocol';
 import { cryptoJson, transportStringify } from '../../lib/protocol/serialize';
+import { expectDetected, expectRewritten, platformPath } from '../helpers/forgery';
 import { inOneDay, newParticipant } from '../helpers/participants';
 import { startProxy, type TestProxy } from '../helpers/proxy';
 import { relate } from '../helpers/relate';
@@ -81,9 +80,7 @@ afterAll(async () => {
 
 // --- helpers -------------------------------------------------------------------------------------
 
-const messagePath = (id: string) => new RegExp(`^/api/v2/Messages/${id}$`);
-const blobPath = (id: string) => new RegExp(`^/api/v2/Files/${id}$`);
-const metadataPath = (id: string) => new RegExp(`^/api/v2/Files/${id}/Metadata$`);
+const { message: messagePath, fileBlob: blobPath, fileMetadata: metadataPath } = platformPath;
 
 /** Decodes a base64url(JSON) crypto object, lets `edit` change it, encodes it again (key order kept). */
 function editB64Json(text: string, edit: (json: Record<string, unknown>) => void): string {
@@ -105,25 +102,6 @@ function flipInCipher(text: string, where: Where, field: 'cph' | 'nnc' = 'cph'):
   return editB64Json(text, (json) => {
     json[field] = flipByte(Buffer.from(json[field] as string, 'base64url'), where).toString('base64url');
   });
-}
-
-/** The promise must be rejected with a ProtocolError of `code` that names `id`. */
-async function expectDetected(promise: Promise<unknown>, code: ProtocolErrorCode, id: string): Promise<ProtocolError> {
-  const outcome = await promise.then(
-    (value) => ({ accepted: value }),
-    (error: unknown) => ({ error }),
-  );
-  if ('accepted' in outcome) throw new Error(`tampering went unnoticed; got ${JSON.stringify(outcome.accepted).slice(0, 400)}`);
-  const error = outcome.error as ProtocolError;
-  expect(error).toBeInstanceOf(ProtocolError);
-  expect({ code: error.code, objectId: error.objectId }).toEqual({ code, objectId: id });
-  expect(error.message).toContain(id);
-  return error;
-}
-
-/** Asserts the proxy really changed an answer to `path` (so a pass is not a pass by accident). */
-function expectRewritten(path: RegExp): void {
-  expect(proxy.log.some((e) => e.rewritten && path.test(e.url.split('?')[0]))).toBe(true);
 }
 
 let counter = 0;
@@ -206,7 +184,7 @@ describe('message body', () => {
       json.result.body = flipInCipher(json.result.body, where);
     });
     await expectDetected(getMessage(b, id), 'protocol.message.undecryptable', id);
-    expectRewritten(messagePath(id));
+    expectRewritten(proxy, messagePath(id));
     await expectReadableLater(id, value);
   });
 
@@ -260,7 +238,7 @@ describe("the recipient's encryptedKey", () => {
     const { id, value } = await sendFromA();
     rewriteKey(id, (k) => flipInCipher(k, where));
     await expectDetected(getMessage(b, id), 'protocol.message.undecryptable', id);
-    expectRewritten(messagePath(id));
+    expectRewritten(proxy, messagePath(id));
     await expectReadableLater(id, value);
   });
 
@@ -310,7 +288,7 @@ describe('the signature inside the body', () => {
     const same = await reencryptedBody(id, () => undefined);
     proxy.rewriteJson('GET', messagePath(id), (json) => void (json.result.body = same));
     expect((await getMessage(b, id)).content).toEqual({ '@type': 'ArbitraryMessageContent', value });
-    expectRewritten(messagePath(id));
+    expectRewritten(proxy, messagePath(id));
   });
 
   test.each<Where>(['first', 'middle', 'last'])('a changed byte (%s) of the signature, served by the proxy: signatureInvalid', async (where) => {
@@ -389,7 +367,7 @@ describe('files', () => {
   test.each<Where>(['first', 'middle', 'last'])("a changed byte (%s) of an attachment's blob: hashMismatch", async (where) => {
     proxy.rewrite('GET', blobPath(ref.id), (res) => flipByte(res.body, where));
     await expectDetected(downloadFile(b, ref), 'protocol.file.hashMismatch', ref.id);
-    expectRewritten(blobPath(ref.id));
+    expectRewritten(proxy, blobPath(ref.id));
   });
 
   test('a changed ciphertext byte with a matching cipherHash (the Platform lies consistently): undecryptable', async () => {
@@ -417,14 +395,14 @@ describe('files', () => {
     });
     await expectDetected(downloadFile(b, ref), 'protocol.file.undecryptable', ref.id);
     await expectDetected(getFile(b, ref), 'protocol.file.undecryptable', ref.id);
-    expectRewritten(metadataPath(ref.id));
+    expectRewritten(proxy, metadataPath(ref.id));
   });
 
   test("the message's (unsigned) attachment list rewritten: the signed attachments count, not the Platform's", async () => {
     const sent = await sendFromA([ref]);
     proxy.rewriteJson('GET', messagePath(sent.id), (json) => void (json.result.attachments = [{ id: otherRef.id }]));
     const message = await getMessage(b, sent.id);
-    expectRewritten(messagePath(sent.id));
+    expectRewritten(proxy, messagePath(sent.id));
     expect(message.attachments.map((x) => x.id)).toEqual([ref.id]);
   });
 
@@ -449,7 +427,7 @@ describe('files', () => {
   test('sender-crafted: content that does not match the plaintext hash in the metadata: hashMismatch', async () => {
     // Like uploadFile, but the metadata carries the hash of other bytes than the blob holds.
     const nonce = generateNonce();
-    const keys = a.own.file(nonce);
+    const keys = { metadataKey: a.own.fileMetadataKey(nonce), contentKey: generateSecretKey() };
     const real = randomBytes(2000);
     const blob = encryptToCipherJson(real, keys.contentKey);
     const metadata = transportStringify({

@@ -1,6 +1,7 @@
 import {
   KdfContext,
   assertSignature,
+  bytesEqual,
   decrypt,
   deriveKey,
   deriveRequestor,
@@ -11,12 +12,13 @@ import {
   parseSignature,
   utf8,
   type RelationshipPublicRequest,
+  type SignaturePublicKey,
 } from '../../crypto';
 import type { RelationshipDto } from '../../backbone';
 import { ProtocolError, isProtocolError } from '../errors';
 import type { Participant } from '../participant';
 import { parseJsonText } from '../serialize';
-import { parseOuter, type RelationshipKeys, type RelationshipRole } from './record';
+import { parseOuter, type DirectionKey, type RelationshipKeys, type RelationshipRole } from './record';
 
 /**
  * The keys of an accepted relationship, both roles, exactly as @nmshd/transport derives them:
@@ -56,15 +58,22 @@ function deriveKeys(ctx: Participant, dto: RelationshipDto, role: RelationshipRo
   } catch (error) {
     throw new ProtocolError('protocol.relationship.invalid', `relationship ${dto.id} has an unreadable acceptance`, dto.id, error);
   }
+  const what = `the acceptance of relationship ${dto.id}`;
   if (role === 'templator') {
     const own = ctx.own.templator(publicResponse.sta.nnc);
+    // Our own acceptance: its public keys are the ones we derive from N_A, and it carries our signature.
+    if (!bytesEqual(publicResponse.exc.pub, own.exchange.pub.pub) || !bytesEqual(publicResponse.sig.pub, own.signature.pub.pub)) {
+      throw new ProtocolError('protocol.relationship.invalid', `${what} was not made by this identity: its keys are not ours`, dto.id);
+    }
     const d = deriveTemplator(own.exchange, publicRequest.exc);
-    return {
+    const keys: RelationshipKeys = {
       transmit: { key: deriveKey(d.tx, 1, KdfContext.templatorToRequestor), baseNonce: publicResponse.sta.nnc },
       receive: { key: deriveKey(d.rx, 1, KdfContext.requestorToTemplator), baseNonce: publicRequest.nnc },
       ownSignature: own.signature,
       peerSignature: publicRequest.sig,
     };
+    verifyAcceptance(dto, outer, keys.transmit, own.signature.pub, what);
+    return keys;
   }
   const own = ctx.own.requestor(publicRequest.nnc);
   const d = deriveRequestor(own.exchange, publicResponse.exc);
@@ -75,12 +84,17 @@ function deriveKeys(ctx: Participant, dto: RelationshipDto, role: RelationshipRo
     peerSignature: publicResponse.sig,
   };
   // Hardening the reference client skips: the acceptance must decrypt and be signed by the peer.
-  const what = `the acceptance of relationship ${dto.id}`;
+  verifyAcceptance(dto, outer, keys.receive, keys.peerSignature, what);
+  return keys;
+}
+
+/** The acceptance decrypts with the templator→requestor key, is signed by `signer`, and names this relationship. */
+function verifyAcceptance(dto: RelationshipDto, outer: Record<string, unknown>, key: DirectionKey, signer: SignaturePublicKey, what: string): void {
   try {
-    const signed = parseJsonText(fromUtf8(decrypt(parseCipher(outer.cipher, what), keys.receive.key, keys.receive.baseNonce, what)), what, 'protocol.relationship.invalid', dto.id);
+    const signed = parseJsonText(fromUtf8(decrypt(parseCipher(outer.cipher, what), key.key, key.baseNonce, what)), what, 'protocol.relationship.invalid', dto.id);
     const serialized = signed.serializedCreationResponseContent;
     if (typeof serialized !== 'string') throw new ProtocolError('protocol.relationship.invalid', `${what} is not signed content`, dto.id);
-    assertSignature(utf8(serialized), parseSignature(signed.relationshipSignature, `${what} signature`), keys.peerSignature, what);
+    assertSignature(utf8(serialized), parseSignature(signed.relationshipSignature, `${what} signature`), signer, what);
     if ((JSON.parse(serialized) as { relationshipId?: unknown }).relationshipId !== dto.id) {
       throw new ProtocolError('protocol.relationship.invalid', `${what} names another relationship`, dto.id);
     }
@@ -88,5 +102,4 @@ function deriveKeys(ctx: Participant, dto: RelationshipDto, role: RelationshipRo
     if (isProtocolError(error)) throw error;
     throw new ProtocolError('protocol.relationship.invalid', `${what} cannot be verified: ${(error as Error).message}`, dto.id, error);
   }
-  return keys;
 }

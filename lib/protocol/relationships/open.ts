@@ -11,10 +11,11 @@ import {
   parseRelationshipPublicRequest,
   parseSignature,
   utf8,
+  verify,
   type ExchangePublicKey,
   type RelationshipPublicRequest,
 } from '../../crypto';
-import { PlatformCodes, isPlatformError, type RelationshipDto } from '../../backbone';
+import type { RelationshipDto } from '../../backbone';
 import { ProtocolError, isProtocolError } from '../errors';
 import { parseIdentityInfo } from '../identity-info';
 import type { Participant } from '../participant';
@@ -26,11 +27,21 @@ import { baseView, parseOuter, type RegistryEntry, type Relationship } from './r
 /**
  * Reading a relationship record, whichever side we are on: the templator decrypts the request with
  * its template's key and verifies it; the requestor re-reads its own request with what the registry
- * remembers of the template. Then the keys, once the relationship was accepted.
+ * remembers of the template and checks that it carries our own signature. Then the keys, once the
+ * relationship was accepted (keys.ts verifies the acceptance).
+ *
+ * A request that does not verify is a ProtocolError. One that cannot be read at all (our template
+ * expired and was deleted; the registry lacks the template key of our own request) leaves
+ * `requestVerified` false — enough for keys and messages, never for acting on its content.
  */
 
+export interface OpenOptions {
+  /** Fail unless the request content was decrypted and verified (before accepting it). */
+  requireVerifiedRequest?: boolean;
+}
+
 /** Reads a relationship record and derives what we can: peer, contents, keys. Messages use it for records they fetch themselves. */
-export async function openRelationship(ctx: Participant, dto: RelationshipDto): Promise<Relationship> {
+export async function openRelationship(ctx: Participant, dto: RelationshipDto, options: OpenOptions = {}): Promise<Relationship> {
   const view = baseView(ctx, dto);
   if (dto.from !== ctx.identity.address && dto.to !== ctx.identity.address) {
     throw new ProtocolError('protocol.relationship.invalid', `relationship ${dto.id} does not involve this identity`, dto.id);
@@ -46,6 +57,9 @@ export async function openRelationship(ctx: Participant, dto: RelationshipDto): 
     await openAsTemplator(ctx, dto, outer, publicRequest, view);
   } else {
     await openAsRequestor(ctx, dto, outer, publicRequest, view);
+  }
+  if (options.requireVerifiedRequest && !view.requestVerified) {
+    throw new ProtocolError('protocol.relationship.invalid', `The request of relationship ${dto.id} cannot be verified: its template no longer exists`, dto.id);
   }
   const keys = relationshipKeys(ctx, dto, view.role, publicRequest);
   if (keys) view.keys = keys;
@@ -63,8 +77,9 @@ async function openAsTemplator(
   try {
     template = await readOwnTemplate(ctx, dto.relationshipTemplateId);
   } catch (error) {
-    // Without the template (deleted, or not ours) we cannot read the request content; keys still work.
-    if (isProtocolError(error) || isPlatformError(error, PlatformCodes.recordNotFound)) return;
+    // Without the template (expired and deleted) the request cannot be read; keys still work. A
+    // template that is there but not ours is a forgery and fails the whole read.
+    if (isProtocolError(error, 'protocol.template.expired')) return;
     throw error;
   }
   const requestKey = deriveKey(
@@ -88,6 +103,7 @@ async function openAsTemplator(
     }
     view.peerIdentity = identity;
     view.creationContent = (wrapper.content ?? undefined) as Record<string, unknown> | undefined;
+    view.requestVerified = true;
   } catch (error) {
     if (isProtocolError(error)) throw error;
     throw new ProtocolError('protocol.relationship.invalid', `${what} cannot be read: ${(error as Error).message}`, dto.id, error);
@@ -113,13 +129,27 @@ async function openAsRequestor(
     entry = ctx.store.get('n8n.relationships', dto.id) as RegistryEntry | undefined;
   }
   if (!entry?.templateKey || !entry.peerIdentity) return;
+  let signed: { serializedCreationContent?: unknown; relationshipSignature?: unknown };
+  let peerIdentity;
   try {
-    view.peerIdentity = parseIdentityInfo({ address: entry.peerIdentity.address, publicKey: { pub: entry.peerIdentity.publicKey, alg: 3 } }, 'peer');
+    peerIdentity = parseIdentityInfo({ address: entry.peerIdentity.address, publicKey: { pub: entry.peerIdentity.publicKey, alg: 3 } }, 'peer');
     const templateKey: ExchangePublicKey = parseExchangePublicKey({ pub: entry.templateKey, alg: 3 });
     const requestKey = deriveKey(deriveRequestor(keys.ephemeral, templateKey).tx, 1, KdfContext.requestKey);
-    const signed = JSON.parse(fromUtf8(decrypt(parseCipher(outer.cipher), requestKey))) as { serializedCreationContent?: string };
-    view.creationContent = (JSON.parse(signed.serializedCreationContent ?? '{}') as { content?: Record<string, unknown> }).content;
+    signed = JSON.parse(fromUtf8(decrypt(parseCipher(outer.cipher), requestKey))) as typeof signed;
   } catch {
-    // Our own request content is informational only.
+    return; // the registry's template key does not open it: content unknown, nothing shown as ours
   }
+  // Whoever holds the template could have put another request here: ours carries our signature.
+  const what = `the request of relationship ${dto.id}`;
+  const serialized = signed.serializedCreationContent;
+  let valid = false;
+  try {
+    valid = typeof serialized === 'string' && verify(utf8(serialized), parseSignature(signed.relationshipSignature, `${what} signature`), keys.signature.pub);
+  } catch {
+    valid = false;
+  }
+  if (!valid) throw new ProtocolError('protocol.relationship.invalid', `${what} is not signed by this identity: it was changed`, dto.id);
+  view.peerIdentity = peerIdentity;
+  view.creationContent = parseJsonText(serialized as string, what, 'protocol.relationship.invalid', dto.id).content as Record<string, unknown> | undefined;
+  view.requestVerified = true;
 }

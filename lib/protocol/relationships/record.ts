@@ -38,6 +38,8 @@ export interface Relationship {
   creationContent?: Record<string, unknown>;
   /** Keys once the relationship was accepted. */
   keys?: RelationshipKeys;
+  /** The request content was decrypted and verified (templator: with our own template; requestor: our own signature). */
+  requestVerified?: boolean;
 }
 
 /** Registry entry in the datawallet: which relationships this identity has, and what only we know. */

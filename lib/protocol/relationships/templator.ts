@@ -12,7 +12,7 @@ import {
   relationshipPublicResponseToJson,
   utf8,
 } from '../../crypto';
-import { ProtocolError } from '../errors';
+import { ProtocolError, readById } from '../errors';
 import type { Participant } from '../participant';
 import { cryptoJson, transportStringify } from '../serialize';
 import { openRelationship } from './open';
@@ -24,9 +24,18 @@ import { ensureRegistered } from './registry';
  * keys (from a fresh base nonce N_A) and encrypted in counter mode, counter 0 of those keys.
  */
 
-/** Templator: accept a pending request (creation response in counter mode, counter 0 of fresh keys). */
+/**
+ * Templator: accept a pending request (creation response in counter mode, counter 0 of fresh keys).
+ * The request is decrypted and verified — with our own, proven template — before anything is
+ * written or sent: one that fails is never accepted.
+ */
 export async function acceptRelationship(ctx: Participant, id: string): Promise<Relationship> {
-  const dto = await ctx.client.getRelationship(id);
+  const dto = await readById(
+    ctx.client.getRelationship(id),
+    id,
+    { notFound: 'protocol.relationship.notFound', invalid: 'protocol.relationship.invalid' },
+    `Relationship ${id} does not exist or does not involve this identity`,
+  );
   const view = baseView(ctx, dto);
   if (view.role !== 'templator') {
     throw new ProtocolError('protocol.relationship.wrongState', `Relationship ${id} was requested by you: only ${dto.to} can accept it`, id);
@@ -34,6 +43,7 @@ export async function acceptRelationship(ctx: Participant, id: string): Promise<
   if (dto.status !== 'Pending') {
     throw new ProtocolError('protocol.relationship.wrongState', `Relationship ${id} is ${dto.status}, not Pending: it cannot be accepted`, id);
   }
+  await openRelationship(ctx, dto, { requireVerifiedRequest: true });
   const outer = parseOuter(dto.creationContent, 'creation content', id);
   const publicRequest = parseRelationshipPublicRequest(outer.publicCreationContentCrypto, 'publicCreationContentCrypto');
   const baseNonce = generateNonce(); // fresh keys for every attempt: a retried accept never reuses a nonce

@@ -1,6 +1,6 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
-import { listRelationships, messagesNewestFirst, openMessage, ProtocolError, type Participant } from '../../../../../lib/protocol';
+import { listRelationships, messagesNewestFirst, openMessage, ProtocolError, repeatedMessageError, type Message, type Participant } from '../../../../../lib/protocol';
 import { toNodeError } from '../../../../shared/errors';
 import { messageToJson, simplifyMessage } from '../../../../shared/output';
 import { limitField, returnAllField, simplifyField } from '../../helpers/fields';
@@ -66,6 +66,8 @@ export async function execute(this: IExecuteFunctions, i: number, participant: P
   const since = filters.since ? Date.parse(String(filters.since)) : undefined;
   const relationships = await listRelationships(participant);
   const out: INodeExecutionData[] = [];
+  /** Digest of the signed content → id of the message listed with it. */
+  const listed = new Map<string, string>();
   // Newest first, from the tail of the list: stops as soon as enough are found or `since` is passed.
   for await (const dto of messagesNewestFirst(participant)) {
     if (since !== undefined && Date.parse(dto.createdAt) < since) break;
@@ -73,11 +75,17 @@ export async function execute(this: IExecuteFunctions, i: number, participant: P
     if ((direction === 'received' && isOwn) || (direction === 'sent' && !isOwn)) continue;
     if (peers.size && !(isOwn ? dto.recipients.some((r) => peers.has(r.address)) : peers.has(dto.createdBy))) continue;
     if (filters.hasAttachments !== undefined && (dto.attachments.length > 0) !== filters.hasAttachments) continue;
-    const opened = await openMessage(participant, dto, relationships).then(
+    let opened: { message: Message } | { error: unknown } = await openMessage(participant, dto, relationships).then(
       (message) => ({ message }),
       (error: unknown) => ({ error }),
     );
+    const first = 'message' in opened ? listed.get(opened.message.contentDigest) : undefined;
+    if ('message' in opened && first) {
+      // The Platform served one message twice under two ids: listed once, the repeat reported.
+      opened = { error: repeatedMessageError(opened.message, first) };
+    }
     if ('message' in opened) {
+      listed.set(opened.message.contentDigest, dto.id);
       out.push(item(simplify ? simplifyMessage(opened.message) : messageToJson(opened.message), i));
     } else if (opened.error instanceof ProtocolError) {
       // A message that cannot be read is reported in the output, never dropped.
