@@ -77,6 +77,21 @@ const MIGRATIONS: string[] = [
   CREATE TABLE token_allocations (token_id TEXT NOT NULL, address TEXT NOT NULL, device TEXT, allocated_at TEXT NOT NULL,
     PRIMARY KEY(token_id, address));
   `,
+  // Datawallet reads return only the newest modification per (objectIdentifier, type, payloadCategory).
+  // A newer one always has a higher index, so "newest in the range index > localIndex" is "newest of
+  // all": each row carries whether a newer one has replaced it, kept up to date on insert, and reads
+  // walk the index of the rows still current (domain/datawallet.ts).
+  `
+  ALTER TABLE datawallet_modifications ADD COLUMN superseded INTEGER NOT NULL DEFAULT 0;
+  UPDATE datawallet_modifications SET superseded = 1 WHERE id IN (
+    SELECT id FROM (
+      SELECT id, ROW_NUMBER() OVER (PARTITION BY owner, object_identifier, type, payload_category ORDER BY idx DESC) AS rank
+      FROM datawallet_modifications)
+    WHERE rank > 1);
+  CREATE INDEX datawallet_modifications_key ON datawallet_modifications(owner, object_identifier, type, payload_category)
+    WHERE superseded = 0;
+  CREATE INDEX datawallet_modifications_current ON datawallet_modifications(owner, idx) WHERE superseded = 0;
+  `,
 ];
 
 export type Row = Record<string, unknown>;

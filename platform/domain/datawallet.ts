@@ -1,9 +1,12 @@
 /**
- * Datawallet helpers (§5.1): the supported-version header, modification parsing and gapless index allocation.
+ * Datawallet helpers (§5.1): the supported-version header, modification parsing, gapless index allocation, and
+ * the indexed read of the current modifications.
  */
 import type { Platform } from '../core';
+import type { PlatformDb } from '../db';
 import type { Ctx } from '../http/router';
 import { ApiError, badRequest, Codes, invalid } from '../http/errors';
+import { pageWindow, type Paging, type Pagination } from '../http/paging';
 import type { In } from '../http/input';
 import { b64u, newId } from '../util';
 
@@ -75,6 +78,14 @@ export function appendModifications(
   const out: { id: string; index: number; createdAt: string }[] = [];
   for (const m of mods) {
     const id = newId('DWM');
+    // The modification it replaces (same objectIdentifier, type and payloadCategory) is no longer current.
+    p.db.run(
+      'UPDATE datawallet_modifications SET superseded = 1 WHERE owner = ? AND object_identifier = ? AND type = ? AND payload_category IS ? AND superseded = 0',
+      address,
+      m.objectIdentifier,
+      m.type,
+      m.payloadCategory,
+    );
     p.db.run(
       'INSERT INTO datawallet_modifications(id, owner, idx, datawallet_version, object_identifier, payload_category, collection, type, encrypted_payload, created_at, created_by_device) VALUES(?,?,?,?,?,?,?,?,?,?,?)',
       id,
@@ -120,3 +131,55 @@ export const modificationDto = (m: ModificationRow) => ({
   type: m.type,
   encryptedPayload: b64u(m.encrypted_payload),
 });
+
+/**
+ * Positions of the current modifications with index > localIndex, per owner: reading a wallet page by page
+ * would otherwise count and skip the rows before each page again (quadratic in the number of pages). The list
+ * is valid while the owner's latest index is unchanged (modifications are only ever appended), and is kept
+ * for the last localIndex read of the last few owners.
+ */
+interface CurrentIndexes {
+  localIndex: number;
+  latest: number | null;
+  indexes: number[];
+}
+const currentCache = new WeakMap<PlatformDb, Map<string, CurrentIndexes>>();
+const CACHED_OWNERS = 16;
+
+function currentIndexes(p: Platform, owner: string, localIndex: number): number[] {
+  let cache = currentCache.get(p.db);
+  if (!cache) currentCache.set(p.db, (cache = new Map()));
+  const latest = latestIndex(p, owner);
+  const hit = cache.get(owner);
+  cache.delete(owner); // re-inserted below: the Map's order is the least recently used first
+  if (hit && hit.localIndex === localIndex && hit.latest === latest) {
+    cache.set(owner, hit);
+    return hit.indexes;
+  }
+  const indexes = p.db
+    .all<{ idx: number }>('SELECT idx FROM datawallet_modifications WHERE owner = ? AND superseded = 0 AND idx > ? ORDER BY idx', owner, localIndex)
+    .map((r) => r.idx);
+  cache.set(owner, { localIndex, latest, indexes });
+  if (cache.size > CACHED_OWNERS) cache.delete(cache.keys().next().value as string);
+  return indexes;
+}
+
+/**
+ * One page of GET /Datawallet/Modifications: the newest modification per (objectIdentifier, type,
+ * payloadCategory) among those with index > localIndex, sorted by index (as the Backbone's ROW_NUMBER() query).
+ */
+export function readModifications(p: Platform, owner: string, localIndex: number, paging: Paging): { rows: ModificationRow[]; pagination?: Pagination } {
+  const indexes = currentIndexes(p, owner, localIndex);
+  const { offset, limit, pagination } = pageWindow(indexes.length, paging);
+  const page = indexes.slice(offset, offset + limit);
+  const rows =
+    page.length === 0
+      ? []
+      : p.db.all<ModificationRow>(
+          'SELECT * FROM datawallet_modifications WHERE owner = ? AND superseded = 0 AND idx BETWEEN ? AND ? ORDER BY idx',
+          owner,
+          page[0],
+          page[page.length - 1],
+        );
+  return { rows, pagination };
+}

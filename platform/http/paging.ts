@@ -35,11 +35,17 @@ export function readPaging(query: URLSearchParams, config: PlatformConfig): Pagi
   return { pageNumber, pageSize };
 }
 
-export function pageOf<T>(items: T[], paging: Paging): { items: T[]; pagination?: Pagination } {
-  const totalRecords = items.length;
+/** The requested page of `totalRecords` items: where it starts, how many it can hold, and `pagination` if any. */
+export function pageWindow(totalRecords: number, paging: Paging): { offset: number; limit: number; pagination?: Pagination } {
   const totalPages = Math.ceil(totalRecords / paging.pageSize);
-  const start = (paging.pageNumber - 1) * paging.pageSize;
-  const slice = items.slice(start, start + paging.pageSize);
-  if (totalPages <= 1) return { items: slice };
-  return { items: slice, pagination: { pageNumber: paging.pageNumber, pageSize: paging.pageSize, totalPages, totalRecords } };
+  const offset = (paging.pageNumber - 1) * paging.pageSize;
+  const window = { offset, limit: paging.pageSize };
+  if (totalPages <= 1) return window;
+  return { ...window, pagination: { pageNumber: paging.pageNumber, pageSize: paging.pageSize, totalPages, totalRecords } };
+}
+
+export function pageOf<T>(items: T[], paging: Paging): { items: T[]; pagination?: Pagination } {
+  const { offset, limit, pagination } = pageWindow(items.length, paging);
+  const slice = items.slice(offset, offset + limit);
+  return pagination ? { items: slice, pagination } : { items: slice };
 }

@@ -1,9 +1,10 @@
 /**
- * Datawallet (§5.1): GET version, GET modifications (deduplicated, index > localIndex), POST modifications with
- * the strict localIndex compare-and-swap the client relies on to predict indexes.
+ * Datawallet (§5.1): GET version, GET modifications (deduplicated, index > localIndex; an indexed read, see
+ * readModifications), POST modifications with the strict localIndex compare-and-swap the client relies on to
+ * predict indexes.
  */
 import type { Router } from '../http/router';
-import { created, ok, paged } from '../http/router';
+import { created, ok } from '../http/router';
 import { badRequest, Codes, invalid, notFound } from '../http/errors';
 import {
   appendModifications,
@@ -11,9 +12,9 @@ import {
   latestIndex,
   modificationDto,
   parseModifications,
+  readModifications,
   supportedVersion,
   walletVersion,
-  type ModificationRow,
 } from '../domain/datawallet';
 
 export function registerDatawallet(router: Router): void {
@@ -36,16 +37,8 @@ export function registerDatawallet(router: Router): void {
     const version = walletVersion(p, ctx.user.address);
     if (version === null) throw notFound('Datawallet');
     if (supported > 0) checkSupportedVersion(supported, version);
-    const rows = p.db.all<ModificationRow>(
-      'SELECT * FROM datawallet_modifications WHERE owner = ? AND idx > ? ORDER BY idx',
-      ctx.user.address,
-      localIndex,
-    );
-    // Only the newest modification per (objectIdentifier, type, payloadCategory) in the range.
-    const newest = new Map<string, number>();
-    for (const r of rows) newest.set(JSON.stringify([r.object_identifier, r.type, r.payload_category]), r.idx);
-    const deduped = rows.filter((r) => newest.get(JSON.stringify([r.object_identifier, r.type, r.payload_category])) === r.idx);
-    return paged(deduped, paging, modificationDto);
+    const { rows, pagination } = readModifications(p, ctx.user.address, localIndex, paging);
+    return { status: 200, result: rows.map(modificationDto), pagination };
   });
 
   router.add('POST', '/api/v2/Datawallet/Modifications', 'required', async (ctx) => {
