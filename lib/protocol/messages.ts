@@ -18,12 +18,12 @@ import {
   verify,
   type SecretKey,
 } from '../crypto';
-import type { MessageDto } from '../backbone';
+import { isPlatformError, type MessageDto } from '../backbone';
 import type { Participant } from './participant';
 import { isMail, type MessageContent } from './mail';
 import { ProtocolError, isProtocolError, readById } from './errors';
 import { fileReferenceJson, parseFileReferenceJson, type FileReference } from './file-reference';
-import { cachedRelationshipKeys, listRelationships, openRelationship, relationshipWith, type Relationship } from './relationships';
+import { cachedRelationshipKeys, openRelationship, relationshipsWithPeer, relationshipWith, type KnownRelationship, type Relationship } from './relationships';
 import { parseJsonText, transportStringify } from './serialize';
 
 /**
@@ -83,7 +83,7 @@ export async function sendMessage(ctx: Participant, input: SendMessageInput): Pr
   if (attachments.length > 20) throw new ProtocolError('protocol.input.invalid', 'A message can carry at most 20 attachments');
 
   // Relationships first: nothing is reserved or uploaded for a message that cannot be sent.
-  const relationships = new Map<string, Relationship>();
+  const relationships = new Map<string, KnownRelationship>();
   for (const r of recipients) relationships.set(r, await relationshipWith(ctx, r, true));
 
   const bodyNonce = generateNonce();
@@ -169,9 +169,7 @@ export async function openMessage(ctx: Participant, dto: MessageDto, relationshi
     }
     const mine = dto.recipients.find((r) => r.address === ctx.identity.address);
     if (!mine) throw fail('protocol.message.notForYou', dto, 'this identity is not among its recipients');
-    const candidates = (relationships ?? (await listRelationships(ctx)))
-      .filter((r) => r.peer === dto.createdBy)
-      .reverse();
+    const candidates = relationships ? relationships.filter((r) => r.peer === dto.createdBy).reverse() : await relationshipsWithPeer(ctx, dto.createdBy);
     if (candidates.length === 0) throw fail('protocol.message.undecryptable', dto, 'there is no relationship with the sender');
     const wrappedKey = parseCipher(mine.encryptedKey, 'encrypted message key');
     for (const candidate of candidates) {
@@ -204,7 +202,8 @@ export async function openMessage(ctx: Participant, dto: MessageDto, relationshi
     }
     throw fail('protocol.message.undecryptable', dto, 'its key cannot be unwrapped with any relationship to the sender');
   } catch (error) {
-    if (isProtocolError(error)) throw error;
+    // A Platform failure (reading the relationship) says nothing about the message: it is retried later.
+    if (isProtocolError(error) || isPlatformError(error)) throw error;
     throw fail('protocol.message.invalid', dto, (error as Error).message, error);
   }
 }

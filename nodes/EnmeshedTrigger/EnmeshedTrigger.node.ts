@@ -140,7 +140,12 @@ ctx: IPollFunctions,
   const items: INodeExecutionData[] = [];
   for (const e of events) {
     if (e.event !== 'messageReceived') {
-      items.push({ json: { event: e.event, ...relationshipToJson(e.relationship), ...(e.event === 'relationshipStatusChanged' ? { oldStatus: e.oldStatus } : {}) } });
+      if ('error' in e) {
+        // A request or an entry that does not verify: reported as what it is, never as a normal event.
+        items.push({ json: { event: e.event, id: e.relationshipId, peer: e.peer, error: e.error.message, errorCode: e.error.code } });
+      } else {
+        items.push({ json: { event: e.event, ...relationshipToJson(e.relationship), ...(e.event === 'relationshipStatusChanged' ? { oldStatus: e.oldStatus } : {}) } });
+      }
       continue;
     }
     if ('error' in e) {

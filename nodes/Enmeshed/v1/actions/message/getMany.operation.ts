@@ -1,6 +1,6 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
-import { listRelationships, messagesNewestFirst, openMessage, ProtocolError, type Participant } from '../../../../../lib/protocol';
+import { messagesNewestFirst, openMessage, ProtocolError, type Participant } from '../../../../../lib/protocol';
 import { toNodeError } from '../../../../shared/errors';
 import { messageToJson, simplifyMessage } from '../../../../shared/output';
 import { limitField, returnAllField, simplifyField } from '../../helpers/fields';
@@ -64,7 +64,6 @@ export async function execute(this: IExecuteFunctions, i: number, participant: P
   const direction = (filters.direction as string | undefined) ?? 'received';
   const peers = new Set(addressList(String(filters.peers ?? '')));
   const since = filters.since ? Date.parse(String(filters.since)) : undefined;
-  const relationships = await listRelationships(participant);
   const out: INodeExecutionData[] = [];
   // Newest first, from the tail of the list: stops as soon as enough are found or `since` is passed.
   for await (const dto of messagesNewestFirst(participant)) {
@@ -73,7 +72,7 @@ export async function execute(this: IExecuteFunctions, i: number, participant: P
     if ((direction === 'received' && isOwn) || (direction === 'sent' && !isOwn)) continue;
     if (peers.size && !(isOwn ? dto.recipients.some((r) => peers.has(r.address)) : peers.has(dto.createdBy))) continue;
     if (filters.hasAttachments !== undefined && (dto.attachments.length > 0) !== filters.hasAttachments) continue;
-    const opened = await openMessage(participant, dto, relationships).then(
+    const opened = await openMessage(participant, dto).then(
       (message) => ({ message }),
       (error: unknown) => ({ error }),
     );
