@@ -18,7 +18,7 @@
 import type { INodeParameters } from 'n8n-workflow';
 import { startPlatform, type PlatformHandle } from '../../platform/server';
 import { DatawalletEntryError } from '../../lib/state/datawallet';
-import { LAYOUT, POISONED_COUNTER } from '../../lib/state/relationship-entries';
+import { LAYOUT, POISONED_COUNTER, entryChange } from '../../lib/state/relationship-entries';
 import { PlatformCodes } from '../../lib/backbone';
 import {
   acceptRelationship,
@@ -251,7 +251,7 @@ describe('fail closed: a relationship object the Platform changed stops the send
       'an entry replaced by an unbound one (as an earlier version wrote them)',
       (mods) => {
         const m = mods.find((mod) => mod.objectIdentifier === objectOf(relX))!;
-        const { id: _id, ...value } = org.registry.get(relX)!;
+        const { value } = entryChange(org.registry.get(relX)!, 'keep');
         m.encryptedPayload = org.store.encode({ collection: 'n8n.relationships', id: relX, value, unbound: true }).encryptedPayload!;
       },
     ],
