@@ -1,4 +1,4 @@
-import { PlatformCodes, isPlatformError, type ExternalEventDto, type PlatformClient, type RelationshipDto } from '../backbone';
+import { PlatformCodes, isPlatformError, type ExternalEventDto, type PlatformClient } from '../backbone';
 import { DatawalletEntryError, type Change, type DatawalletStore } from '../state/datawallet';
 import { entryChange, entryFromRecord, type RelationshipEntries } from '../state/relationship-entries';
 
@@ -95,7 +95,7 @@ export async function sync(ctx: SyncContext, maxRounds = 20): Promise<SyncResult
     const ids = [...new Set(events.map((e) => e.relationshipId).filter((id): id is string => !!id))];
     // Read after the run started: from here until the finalize nobody can push.
     if (ids.length) await ctx.store.refresh();
-    const records = await relationshipRecords(ctx.client, ids);
+    const records = await ctx.client.relationshipsById(ids);
     const changes: Change[] = [];
     for (const id of ids) {
       const dto = records.get(id);
@@ -126,14 +126,4 @@ export async function sync(ctx: SyncContext, maxRounds = 20): Promise<SyncResult
     if (!finalized.newUnsyncedExternalEventsExist) return result;
   }
   return result;
-}
-
-/** The records of these relationships, a hundred per request; only those asked for. */
-async function relationshipRecords(client: PlatformClient, ids: string[]): Promise<Map<string, RelationshipDto>> {
-  const records = new Map<string, RelationshipDto>();
-  for (let i = 0; i < ids.length; i += 100) {
-    const wanted = new Set(ids.slice(i, i + 100));
-    for await (const dto of client.relationships([...wanted])) if (wanted.has(dto.id)) records.set(dto.id, dto);
-  }
-  return records;
 }

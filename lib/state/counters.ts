@@ -17,8 +17,9 @@ import { POISONED_COUNTER, entryChange, type RelationshipEntries } from './relat
  * Fail closed: a relationship whose object is missing or invalid gets no counter (no restart at 1).
  * Identities that earlier versions used kept counter blocks in `n8n.counters`, unbound, so their
  * values may have been swapped between relationships: a reservation starts above the highest of them
- * all, and writes that relationship's old block as exhausted, so a worker still running an earlier
- * version stops sending on it instead of reusing counters.
+ * all, and (on any identity an earlier version used) writes that relationship's old block as
+ * exhausted, so a worker still running an earlier version stops sending on it instead of starting
+ * its counters over.
  */
 
 interface Block {
@@ -67,7 +68,7 @@ export class CounterReservations {
       }
       const end = Math.min(from + this.blockSize, MAX_COUNTER + 1);
       const changes: Change[] = [entryChange({ ...entry, next: end }, 'keep')];
-      if (this.entries.hasLegacyCounters && this.entries.legacyCounter(relationshipId) !== POISONED_COUNTER) {
+      if (this.entries.usedByEarlierVersion && this.entries.legacyCounter(relationshipId) !== POISONED_COUNTER) {
         changes.push({ collection: 'n8n.counters', id: relationshipId, value: { next: POISONED_COUNTER }, unbound: true });
       }
       return { changes, result: { next: from, end } };

@@ -151,6 +151,7 @@ export class RelationshipEntries {
   /** Counter blocks earlier versions reserved, per relationship id (`n8n.counters`). */
   private readonly legacyCounters = new Map<string, number>();
   private legacyFloor = 0;
+  private earlierVersion = false;
   /** Whether the layout marker is present. */
   private marked = false;
   /** Relationship objects in the format of earlier versions (unbound): id → value, to migrate. */
@@ -202,9 +203,9 @@ export class RelationshipEntries {
     return this.legacyFloor;
   }
 
-  /** Whether earlier versions kept counters for this identity (each reservation then also poisons their block). */
-  get hasLegacyCounters(): boolean {
-    return this.legacyCounters.size > 0;
+  /** Whether an earlier version used this identity (its counters or event hints are there): each reservation then also poisons its block. */
+  get usedByEarlierVersion(): boolean {
+    return this.earlierVersion;
   }
 
   legacyCounter(id: string): number | undefined {
@@ -235,7 +236,12 @@ export class RelationshipEntries {
       if (this.marked) this.store.requireBinding('n8n.relationships');
       return;
     }
+    if (collection === 'n8n.relationshipEvents') {
+      this.earlierVersion = true;
+      return;
+    }
     if (collection === 'n8n.counters') {
+      this.earlierVersion = true;
       const next = stored instanceof DatawalletEntryError ? undefined : (stored.value as { next?: unknown } | null)?.next;
       if (typeof next === 'number' && Number.isInteger(next)) {
         this.legacyCounters.set(id, next);

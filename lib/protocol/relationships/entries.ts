@@ -68,9 +68,7 @@ async function upgradeLayout(ctx: Participant): Promise<void> {
   const legacy = [...ctx.registry.legacy.entries()];
   for (let i = 0; i < legacy.length; i += 100) {
     const chunk = legacy.slice(i, i + 100);
-    const wanted = new Set(chunk.map(([id]) => id));
-    const records = new Map<string, RelationshipDto>();
-    for await (const dto of ctx.client.relationships([...wanted])) if (wanted.has(dto.id)) records.set(dto.id, dto);
+    const records = await ctx.client.relationshipsById(chunk.map(([id]) => id));
     await ctx.store.update(() => ({
       changes: chunk
         .filter(([id]) => ctx.registry.legacy.has(id)) // another worker may have done it meanwhile

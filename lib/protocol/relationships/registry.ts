@@ -1,4 +1,4 @@
-import { isPlatformError, type RelationshipDto } from '../../backbone';
+import { isPlatformError } from '../../backbone';
 import type { RelationshipEntry } from '../../state/relationship-entries';
 import { ProtocolError, readById } from '../errors';
 import type { Participant } from '../participant';
@@ -124,11 +124,7 @@ export async function listRelationships(ctx: Participant, query: RelationshipQue
   await openRegistry(ctx);
   await ctx.store.refresh();
   const { entries } = findRelationships(ctx, query);
-  const records = new Map<string, RelationshipDto>();
-  for (let i = 0; i < entries.length; i += 100) {
-    const wanted = new Set(entries.slice(i, i + 100).map((e) => e.id));
-    for await (const dto of ctx.client.relationships([...wanted])) if (wanted.has(dto.id)) records.set(dto.id, dto);
-  }
+  const records = await ctx.client.relationshipsById(entries.map((e) => e.id));
   const views: Relationship[] = [];
   for (const entry of entries) {
     const dto = records.get(entry.id);
