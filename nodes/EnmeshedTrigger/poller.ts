@@ -1,6 +1,6 @@
 import type { MessageDto } from '../../lib/backbone';
-import { DatawalletEntryError } from '../../lib/state/datawallet';
 import {
+  DatawalletEntryError,
   FEED_LOOK_BACK_MS,
   ProtocolError,
   getRelationship,

@@ -116,13 +116,12 @@ export function findRelationships(ctx: Participant, query: RelationshipQuery = {
 }
 
 /**
- * Our relationships as the Backbone records them, newest first: the matching page from the index
- * (after reading what is new in the datawallet), then the records of that page only (up to a hundred
- * per request). Relationships whose record is gone are left out.
+ * Our relationships as the Backbone records them, newest first: the matching page from the index as
+ * this process knows it (`syncRegistry` first for what just arrived), then the records of that page
+ * only (up to a hundred per request). Relationships whose record is gone are left out.
  */
 export async function listRelationships(ctx: Participant, query: RelationshipQuery = {}): Promise<Relationship[]> {
   await openRegistry(ctx);
-  await ctx.store.refresh();
   const { entries } = findRelationships(ctx, query);
   const records = await ctx.client.relationshipsById(entries.map((e) => e.id));
   const views: Relationship[] = [];
