@@ -8,6 +8,8 @@
  *   3. messages: N Mails with an attachment, sent and received, ours vs transport (e2e-messages.ts)
  *   4. trigger cost: a poll with nothing new / with 50 new, with 1,000 and 10,000 old messages (trigger-cost.ts)
  *   5. cold start of the built package: require of the node, first and warm Message → Send (cold-start.ts)
+ *   6. relationships: one organisation with 10, 1,000 and 10,000 relationships, each action of a
+ *      fresh worker (relationships.ts; the fixture is cached under .tmp/, built on the first run)
  *
  * The local Platform runs on loopback, in this process (BENCH_PLATFORM=child: in a child process,
  * platform-host.ts). Its limit of unreceived messages
@@ -22,6 +24,7 @@ import { benchFilesE2e } from './e2e-files';
 import { benchMessages } from './e2e-messages';
 import { startBenchPlatform } from './platform-host';
 import { MiB, round } from './setup';
+import { benchRelationships, reportRelationships } from './relationships';
 import { benchTriggerCost } from './trigger-cost';
 
 const MAX_UNRECEIVED = 1_000_000;
@@ -200,6 +203,9 @@ async function main(): Promise<void> {
     targets.trigger_poll_work_independent_of_old_messages = independent;
     summary.trigger_poll_work_independent_of_old_messages = independent;
   }
+
+  // 6. Relationships at scale (a cached fixture on its own Platform) ---------------------------------
+  reportRelationships(await benchRelationships(quick ? 1 : 3), summary, targets);
 
   summary.bench_seconds = Math.round((Date.now() - started) / 1000);
   for (const [k, v] of Object.entries(targets)) summary[`target_${k}_met`] = v;

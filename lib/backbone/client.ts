@@ -290,6 +290,16 @@ export class PlatformClient {
     return this.checked(this.paged(`${API}/Relationships`, idsQuery('ids', ids)), checkRelationship, `${API}/Relationships`);
   }
 
+  /** The records of these relationships by id, a hundred ids per request; records not asked for are dropped. */
+  async relationshipsById(ids: readonly string[]): Promise<Map<string, T.RelationshipDto>> {
+    const records = new Map<string, T.RelationshipDto>();
+    for (let i = 0; i < ids.length; i += 100) {
+      const wanted = new Set(ids.slice(i, i + 100));
+      for await (const dto of this.relationships([...wanted])) if (wanted.has(dto.id)) records.set(dto.id, dto);
+    }
+    return records;
+  }
+
   private async relationshipAction(id: string, action: string, body: unknown = {}): Promise<T.RelationshipDto> {
     const path = `${API}/Relationships/${seg(id)}/${action}`;
     return checkRelationship(await this.call({ method: 'PUT', path, body }), { method: 'PUT', path }, id);

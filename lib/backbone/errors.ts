@@ -85,4 +85,6 @@ export const PlatformCodes = {
   templateAllocationsExhausted: 'error.platform.validation.relationshipTemplate.maxNumberOfAllocationsExhausted',
   /** A record fetched by id came back with another id (see validate.ts). */
   wrongRecord: 'error.client.wrongRecord',
+  /** An object of our datawallet does not decrypt, names another place, or is of a kind we never write (lib/state). */
+  datawalletEntryInvalid: 'error.client.datawalletEntryInvalid',
 } as const;

@@ -15,3 +15,4 @@ export type { FileReference } from './file-reference';
 export type { IdentityInfo } from './identity-info';
 export * from './message-feed';
 export * from './app';
+export { DatawalletEntryError } from '../state/datawallet';

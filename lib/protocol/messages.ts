@@ -22,12 +22,12 @@ import {
   type SecretKey,
   type SignaturePublicKey,
 } from '../crypto';
-import type { MessageDto } from '../backbone';
+import { isPlatformError, type MessageDto } from '../backbone';
 import type { Participant } from './participant';
 import { isMail, type MessageContent } from './mail';
 import { ProtocolError, isProtocolError, readById } from './errors';
 import { fileReferenceJson, parseFileReferenceJson, type FileReference } from './file-reference';
-import { cachedRelationshipKeys, listRelationships, openRelationship, relationshipWith, type Relationship, type RelationshipKeys } from './relationships';
+import { cachedRelationshipKeys, openRelationship, relationshipsWithPeer, relationshipWith, type KnownRelationship, type Relationship, type RelationshipKeys } from './relationships';
 import { parseJsonText, transportStringify } from './serialize';
 
 /**
@@ -99,7 +99,7 @@ export async function sendMessage(ctx: Participant, input: SendMessageInput): Pr
   if (attachments.length > 20) throw new ProtocolError('protocol.input.invalid', 'A message can carry at most 20 attachments');
 
   // Relationships first: nothing is reserved or uploaded for a message that cannot be sent.
-  const relationships = new Map<string, Relationship>();
+  const relationships = new Map<string, KnownRelationship>();
   for (const r of recipients) relationships.set(r, await relationshipWith(ctx, r, true));
 
   const bodyNonce = generateNonce();
@@ -189,14 +189,15 @@ function toMessage(ctx: Participant, dto: MessageDto, wrapper: Record<string, un
  */
 export const REPLAY_TOLERANCE_MS = 60 * 60_000;
 
+type Candidates = (peer: string) => Promise<KnownRelationship[]>;
+
 /** Relationships with `peer`, youngest first, each with its keys (cached, or from one read of the record). */
-async function* keyedRelationships(ctx: Participant, peer: string, relationships: Relationship[]): AsyncGenerator<Relationship & { keys: RelationshipKeys }> {
-  for (const candidate of relationships.filter((r) => r.peer === peer).reverse()) {
+async function* keyedRelationships(ctx: Participant, candidates: KnownRelationship[]): AsyncGenerator<{ id: string; keys: RelationshipKeys }> {
+  for (const candidate of candidates) {
     // Keys derived earlier in this process spare a read of the relationship per message (a poll
     // opening 50 messages made 50 such reads: npm run bench, trigger cost).
-    const known = candidate.keys ?? cachedRelationshipKeys(ctx, candidate.id);
-    const rel = known ? { ...candidate, keys: known } : await openRelationship(ctx, await ctx.client.getRelationship(candidate.id));
-    if (rel.keys) yield { ...rel, keys: rel.keys };
+    const keys = candidate.keys ?? cachedRelationshipKeys(ctx, candidate.id) ?? (await openRelationship(ctx, await ctx.client.getRelationship(candidate.id))).keys;
+    if (keys) yield { id: candidate.id, keys };
   }
 }
 
@@ -218,7 +219,7 @@ function verifies(serialized: string, signature: string, key: SignaturePublicKey
  * signed content must name exactly the message's recipients, and the signature for each of them
  * must verify with OUR signature key of a relationship with that recipient.
  */
-async function openOwn(ctx: Participant, dto: MessageDto, relationships: () => Promise<Relationship[]>): Promise<Message> {
+async function openOwn(ctx: Participant, dto: MessageDto, relationships: Candidates): Promise<Message> {
   const nonce = parseCipher(dto.body, 'message body').nnc;
   if (!nonce) throw fail('protocol.message.invalid', dto, 'the body has no nonce');
   const { serialized, wrapper, signatures } = parseSigned(dto, ctx.own.message(nonce));
@@ -231,7 +232,7 @@ async function openOwn(ctx: Participant, dto: MessageDto, relationships: () => P
     const signature = signatureFor(signatures, recipient);
     let ours = false;
     if (signature) {
-      for await (const rel of keyedRelationships(ctx, recipient, await relationships())) {
+      for await (const rel of keyedRelationships(ctx, await relationships(recipient))) {
         if ((ours = verifies(serialized, signature, rel.keys.ownSignature.pub))) break;
       }
     }
@@ -242,12 +243,12 @@ async function openOwn(ctx: Participant, dto: MessageDto, relationships: () => P
   return toMessage(ctx, dto, wrapper, serialized);
 }
 
-async function openReceived(ctx: Participant, dto: MessageDto, relationships: () => Promise<Relationship[]>): Promise<Message> {
+async function openReceived(ctx: Participant, dto: MessageDto, relationships: Candidates): Promise<Message> {
   const mine = dto.recipients.find((r) => r.address === ctx.identity.address);
   if (!mine) throw fail('protocol.message.notForYou', dto, 'this identity is not among its recipients');
   const wrappedKey = parseCipher(mine.encryptedKey, 'encrypted message key');
   let candidates = 0;
-  for await (const rel of keyedRelationships(ctx, dto.createdBy, await relationships())) {
+  for await (const rel of keyedRelationships(ctx, await relationships(dto.createdBy))) {
     candidates++;
     let messageKey: SecretKey;
     try {
@@ -273,8 +274,8 @@ async function openReceived(ctx: Participant, dto: MessageDto, relationships: ()
 
 /** Decrypts and verifies a message DTO (sent or received). Throws ProtocolError naming the message. */
 export async function openMessage(ctx: Participant, dto: MessageDto, relationships?: Relationship[]): Promise<Message> {
-  let listed: Promise<Relationship[]> | undefined;
-  const all = () => (listed ??= relationships ? Promise.resolve(relationships) : listRelationships(ctx));
+  // Given relationships (a listing already read) or the index: never a read of every relationship.
+  const all: Candidates = async (peer) => (relationships ? relationships.filter((r) => r.peer === peer).reverse() : relationshipsWithPeer(ctx, peer));
   try {
     const message = dto.createdBy === ctx.identity.address ? await openOwn(ctx, dto, all) : await openReceived(ctx, dto, all);
     const late = Date.parse(dto.createdAt) - Date.parse(message.sentAt);
@@ -287,7 +288,8 @@ export async function openMessage(ctx: Participant, dto: MessageDto, relationshi
     }
     return message;
   } catch (error) {
-    if (isProtocolError(error)) throw error;
+    // A Platform failure (reading the relationship) says nothing about the message: it is retried later.
+    if (isProtocolError(error) || isPlatformError(error)) throw error;
     throw fail('protocol.message.invalid', dto, (error as Error).message, error);
   }
 }

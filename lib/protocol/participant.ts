@@ -3,6 +3,7 @@ import { cryptoReady } from '../crypto';
 import { PlatformClient, type HttpOptions } from '../backbone';
 import { CounterReservations } from '../state/counters';
 import { DatawalletStore } from '../state/datawallet';
+import { RelationshipEntries } from '../state/relationship-entries';
 import { parseIdentityRecord, type Identity } from './identity';
 import { OwnKeys } from './own-keys';
 import { sync } from './sync';
@@ -10,8 +11,8 @@ import { sync } from './sync';
 /**
  * One enmeshed identity in use: what every protocol operation takes — who we are, how to reach the
  * Backbone, our durable state. `openParticipant` returns the same object for the same credential
- * within a process, so parallel n8n executions share one login, one datawallet view and one counter
- * block (other processes coordinate through the datawallet's compare-and-swap).
+ * within a process, so parallel n8n executions share one login, one datawallet view (with its index of
+ * relationships) and one counter block (other processes coordinate through the datawallet's compare-and-swap).
  */
 
 /** What goes into the n8n credential, and what create-identity prints. */
@@ -39,6 +40,8 @@ export class Participant {
   readonly baseUrl: string;
   readonly own: OwnKeys;
   readonly store: DatawalletStore;
+  /** This process's index over the relationship objects in the datawallet (peer → ids, id → entry). */
+  readonly registry: RelationshipEntries;
   readonly counters: CounterReservations;
   readonly now: () => Date;
 
@@ -55,7 +58,8 @@ export class Participant {
     });
     this.own = new OwnKeys(identity.secret, identity.version);
     this.store = new DatawalletStore(this.client, this.own.datawallet(), { unblock: async () => void (await sync(this)) });
-    this.counters = new CounterReservations(this.store, options.counterBlockSize);
+    this.registry = new RelationshipEntries(this.store);
+    this.counters = new CounterReservations(this.store, this.registry, options.counterBlockSize);
     this.now = options.now ?? (() => new Date());
   }
 

@@ -1,17 +1,24 @@
 import { PlatformCodes, isPlatformError, type ExternalEventDto, type PlatformClient } from '../backbone';
-import type { Change, DatawalletStore } from '../state/datawallet';
+import { DatawalletEntryError, type Change, type DatawalletStore } from '../state/datawallet';
+import { entryChange, entryFromRecord, type RelationshipEntries } from '../state/relationship-entries';
 
 /**
  * Sync runs: the Backbone hands out each external event ONCE per identity (whichever device or
  * worker starts the next run takes them all). So events are hints, never the record: messages are
- * read from the message list, and relationships from the registry in the datawallet — which every
- * sync run extends, in the same call that acknowledges the events (FinalizeExternalEventSync appends
+ * read from the message list, and relationships from their entries in the datawallet — which every
+ * sync run updates in the same call that acknowledges the events (FinalizeExternalEventSync appends
  * datawallet modifications atomically with the acknowledgement). An event can therefore be
  * acknowledged at once without anything being lost, whoever consumed it.
  *
- * Besides the registry, every relationship event leaves a hint (`n8n.relationshipEvents`: the last
- * event id per relationship), so a trigger on another worker learns that a relationship changed
- * even when this worker consumed the event.
+ * An event names only a relationship id. A run reads the records of the relationships its events
+ * name (a hundred per request: O(changed), never O(all)) and records, as a change the trigger
+ * reports, each new relationship and each new status (the previous one kept as previousStatus).
+ *
+ * Why a run may write whole entries (including the counter reservation `next`) without a
+ * compare-and-swap: the Backbone refuses every datawallet push while any sync run of the identity is
+ * open, and only one run can be open at a time. The run reads the datawallet after it started, so no
+ * reservation can come between that read and the finalize. An entry that is invalid is left as it is
+ * (overwriting it would lose its counters).
  */
 
 export type SyncEventType =
@@ -48,10 +55,20 @@ function toEvent(e: ExternalEventDto): SyncEvent {
 
 export interface SyncResult {
   events: SyncEvent[];
-  /** Relationship ids newly added to the registry. */
+  /** Relationship ids newly recorded. */
   newRelationships: string[];
+  /** Relationship ids whose new status was recorded. */
+  changedRelationships: string[];
   /** True when another device or worker was syncing at the same time (its run records the events). */
   busy: boolean;
+}
+
+/** What a sync run needs: a Participant has it all. */
+export interface SyncContext {
+  client: PlatformClient;
+  store: DatawalletStore;
+  registry: RelationshipEntries;
+  address: string;
 }
 
 /**
@@ -59,8 +76,8 @@ export interface SyncResult {
  * worker is syncing (`busy`). Needs only the Backbone client and the datawallet, so that a
  * Participant can run it itself when a datawallet push stays blocked by an open run.
  */
-export async function sync(ctx: { client: PlatformClient; store: DatawalletStore }, maxRounds = 20): Promise<SyncResult> {
-  const result: SyncResult = { events: [], newRelationships: [], busy: false };
+export async function sync(ctx: SyncContext, maxRounds = 20): Promise<SyncResult> {
+  const result: SyncResult = { events: [], newRelationships: [], changedRelationships: [], busy: false };
   for (let round = 0; round < maxRounds; round++) {
     let started;
     try {
@@ -75,21 +92,30 @@ export async function sync(ctx: { client: PlatformClient; store: DatawalletStore
     if (!started.syncRun) return result;
     const runId = started.syncRun.id;
     const events = (await ctx.client.all(ctx.client.externalEvents(runId))).map(toEvent);
-    await ctx.store.refresh();
-    const known = new Set(ctx.store.ids('n8n.relationships'));
+    const ids = [...new Set(events.map((e) => e.relationshipId).filter((id): id is string => !!id))];
+    // Read after the run started: from here until the finalize nobody can push.
+    if (ids.length) await ctx.store.refresh();
+    const records = await ctx.client.relationshipsById(ids);
     const changes: Change[] = [];
-    const hints = new Map<string, SyncEvent>();
-    for (const event of events) {
-      if (!event.relationshipId) continue;
-      hints.set(event.relationshipId, event);
-      if (!known.has(event.relationshipId)) {
-        known.add(event.relationshipId);
-        changes.push({ collection: 'n8n.relationships', id: event.relationshipId, value: { discoveredBy: event.type } });
-        result.newRelationships.push(event.relationshipId);
+    for (const id of ids) {
+      const dto = records.get(id);
+      if (!dto) continue; // not visible (any more) to this identity
+      let current;
+      try {
+        current = ctx.registry.get(id);
+      } catch (error) {
+        if (error instanceof DatawalletEntryError) continue;
+        throw error;
       }
-    }
-    for (const [relationshipId, event] of hints) {
-      changes.push({ collection: 'n8n.relationshipEvents', id: relationshipId, value: { lastEventId: event.id, type: event.type, at: event.createdAt } });
+      const entry = entryFromRecord(ctx.address, dto, current);
+      if (!entry) continue;
+      if (!current) {
+        changes.push(entryChange(entry, 'change'));
+        result.newRelationships.push(id);
+      } else if (current.status !== dto.status) {
+        changes.push(entryChange({ ...entry, previousStatus: current.status }, 'change'));
+        result.changedRelationships.push(id);
+      }
     }
     const finalized = await ctx.client.finalizeExternalEventSync(
       runId,

@@ -1,5 +1,6 @@
 import { CryptoError, MAX_COUNTER } from '../crypto';
-import type { DatawalletStore } from './datawallet';
+import { DatawalletEntryError, type Change, type DatawalletStore } from './datawallet';
+import { POISONED_COUNTER, entryChange, type RelationshipEntries } from './relationship-entries';
 
 /**
  * Transmit counters of counter-mode keys (one per relationship and direction we send in). A
@@ -7,10 +8,18 @@ import type { DatawalletStore } from './datawallet';
  * plaintexts and allow forgeries. (The reference client reuses counter 0 for every message key to a
  * peer; we do not.)
  *
- * Counters are reserved in blocks through the datawallet's compare-and-swap, *before* use: a
- * reservation is durable before any ciphertext with those counters exists. Unused counters of a
- * block (after a crash or restart) are simply never used. Within one process, concurrent sends share
- * the block. Counter 0 of every relationship is left for the creation response (acceptance).
+ * Counters are reserved in blocks through the datawallet's compare-and-swap, *before* use: the
+ * relationship's object records the next counter not yet reserved (`next`), and a reservation is
+ * durable before any ciphertext with those counters exists. Unused counters of a block (after a
+ * crash or restart) are simply never used. Within one process, concurrent sends share the block.
+ * Counter 0 of every relationship is left for the creation response (acceptance).
+ *
+ * Fail closed: a relationship whose object is missing or invalid gets no counter (no restart at 1).
+ * Identities that earlier versions used kept counter blocks in `n8n.counters`, unbound, so their
+ * values may have been swapped between relationships: a reservation starts above the highest of them
+ * all, and (on any identity an earlier version used) writes that relationship's old block as
+ * exhausted, so a worker still running an earlier version stops sending on it instead of starting
+ * its counters over.
  */
 
 interface Block {
@@ -28,6 +37,7 @@ export class CounterReservations {
 
   constructor(
     private readonly store: DatawalletStore,
+    private readonly entries: RelationshipEntries,
     private readonly blockSize = 16,
   ) {}
 
@@ -50,13 +60,18 @@ export class CounterReservations {
 
   private async reserve(relationshipId: string): Promise<Block> {
     const block = await this.store.update(() => {
-      const stored = this.store.get('n8n.counters', relationshipId) as { next?: unknown } | undefined;
-      const from = typeof stored?.next === 'number' ? stored.next : FIRST;
-      const end = Math.min(from + this.blockSize, MAX_COUNTER + 1);
+      const entry = this.entries.get(relationshipId);
+      if (!entry) throw new DatawalletEntryError(`n8n.relationships/${relationshipId}`, 'is missing, so no counter can be reserved for it');
+      const from = Math.max(entry.next ?? FIRST, this.entries.counterFloor);
       if (from > MAX_COUNTER) {
         throw new CryptoError('crypto.cipher.counterOutOfRange', `relationship ${relationshipId} has used all 2^32 counters`);
       }
-      return { changes: [{ collection: 'n8n.counters' as const, id: relationshipId, value: { next: end } }], result: { next: from, end } };
+      const end = Math.min(from + this.blockSize, MAX_COUNTER + 1);
+      const changes: Change[] = [entryChange({ ...entry, next: end }, 'keep')];
+      if (this.entries.usedByEarlierVersion && this.entries.legacyCounter(relationshipId) !== POISONED_COUNTER) {
+        changes.push({ collection: 'n8n.counters', id: relationshipId, value: { next: POISONED_COUNTER }, unbound: true });
+      }
+      return { changes, result: { next: from, end } };
     });
     this.stats.blocksReserved++;
     return block;

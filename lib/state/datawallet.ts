@@ -1,5 +1,5 @@
 import { cipherToJson, decrypt, encrypt, fromUtf8, parseCipher, toBase64, utf8, type SecretKey } from '../crypto';
-import { PlatformCodes, PlatformError, isPlatformError, type DatawalletModificationInput, type PlatformClient } from '../backbone';
+import { PlatformCodes, PlatformError, isPlatformError, type DatawalletModificationDto, type DatawalletModificationInput, type PlatformClient } from '../backbone';
 
 /**
  * The identity's durable state, kept in the Backbone datawallet — the one store that every n8n
@@ -7,25 +7,57 @@ import { PlatformCodes, PlatformError, isPlatformError, type DatawalletModificat
  *
  * The datawallet is an append-only log of modifications with gapless indexes; a push must name the
  * latest index it has seen (`localIndex`), or the Backbone refuses it with datawalletNotUpToDate.
- * That is a compare-and-swap over the whole wallet: `update()` reads what is new, lets the caller
- * compute its change from the current state, pushes, and on a conflict reads again and recomputes.
- * While any sync run of the identity is open the Backbone refuses pushes; `update()` waits and, if
- * a run stays open (a crashed poller leaves one until the next run starts), asks `unblock` to run a
- * sync, which finalizes or cancels it.
+ * That is a compare-and-swap over the whole wallet: `update()` lets the caller compute its change
+ * from the state as this process knows it, pushes, and on a conflict reads what is new and
+ * recomputes. While any sync run of the identity is open the Backbone refuses pushes; `update()`
+ * waits and, if a run stays open (a crashed poller leaves one until the next run starts), asks
+ * `unblock` to run a sync, which finalizes or cancels it.
  *
- * Payloads are JSON, encrypted with a key derived from the identity secret (random nonces).
- * Objects are (collection, id) → value; the Backbone returns only the newest modification per
- * (object, type), which is all we need.
+ * Objects are (collection, id) → value. The Backbone returns only the newest modification per
+ * (objectIdentifier, type, payloadCategory), so a first read costs one modification per object, and
+ * `refresh()` afterwards reads only what is new. Each object remembers the index of the modification
+ * it came from: callers use it as "when was this written".
+ *
+ * The Platform is not trusted with these objects. A payload is JSON encrypted with a key derived from
+ * the identity secret and names the object it belongs to: `{"c": collection, "i": id, "v": value}`.
+ * A payload that does not decrypt or parse, that names another object (swapped or moved by the
+ * Platform), a type we never write (Create, Delete, …), or an unbound payload in a collection whose
+ * layout requires binding, makes that object INVALID: reading it throws `DatawalletEntryError`, so
+ * the action that needs it stops instead of starting over from nothing (a counter block read as
+ * "absent" would restart at 1). What remains possible — serving an older modification of the same
+ * object, or withholding one — is the Platform's rollback, described in docs/security-state.md.
  */
 
-export type Collection = 'n8n.counters' | 'n8n.relationships' | 'n8n.relationshipEvents';
+export type Collection =
+  /** One object per relationship (lib/state/relationship-entry.ts). */
+  | 'n8n.relationships'
+  /** The layout of this identity's objects (bound payloads, one object per relationship). */
+  | 'n8n.layout'
+  /** Written by versions before the layout marker; read (unbound) and never bound. */
+  | 'n8n.counters'
+  | 'n8n.relationshipEvents';
 
 export interface Change {
   collection: Collection;
   id: string;
-  /** undefined deletes the object. */
   value: unknown;
+  /** The format of earlier versions (no binding): only for writing into their collections. */
+  unbound?: boolean;
 }
+
+/** An object as read: its value, the index of the modification it came from, and whether its payload named it. */
+export interface StoredObject {
+  value: unknown;
+  index: number;
+  bound: boolean;
+}
+
+interface InvalidObject {
+  invalid: string;
+  index: number;
+}
+
+type Slot = StoredObject | InvalidObject;
 
 export interface DatawalletStoreOptions {
   /** Called when pushes stay blocked by an open sync run; should run and finalize a sync. */
@@ -36,29 +68,60 @@ export interface DatawalletStoreOptions {
   lockWaitMs?: number;
 }
 
+/** Called for every object a read or a push changes (after the change); an invalid object comes as the error reading it throws. */
+export type ObjectListener = (collection: string, id: string, stored: StoredObject | DatawalletEntryError) => void;
+
+/** An object of this identity's datawallet is unreadable, moved or swapped: the action that needs it stops. */
+export class DatawalletEntryError extends PlatformError {
+  readonly objectIdentifier: string;
+  /** Index of the modification that made the object invalid, when known. */
+  readonly index?: number;
+  constructor(objectIdentifier: string, why: string, index?: number) {
+    super({
+      kind: 'malformedResponse',
+      code: PlatformCodes.datawalletEntryInvalid,
+      message:
+        `The datawallet entry ${objectIdentifier} of this identity ${why}. Nothing was done with it: ` +
+        'the Platform changed this identity\'s stored state, a worker still runs an earlier version of these nodes, ' +
+        'or the credential holds another identity secret than the one that wrote it.',
+    });
+    this.name = 'DatawalletEntryError';
+    this.objectIdentifier = objectIdentifier;
+    this.index = index;
+  }
+}
+
 const key = (collection: string, id: string): string => `${collection}\u0000${id}`;
 
 /**
- * The Backbone returns only the newest modification per (objectIdentifier, type, payloadCategory) —
- * the collection is not part of that key. Our collections share ids (a relationship id names both its
- * counter block and its registry entry), so with the bare id as objectIdentifier the newer of the two
- * would hide the other from every later reader: a fresh process would lose the registry entry (no
- * relationship to send on) or, worse, the counter block (counters restarting at 1: nonce reuse). So
- * the objectIdentifier names the collection too. An object stored under a bare id is still read, so a
- * datawallet that holds such objects keeps them.
+ * The objectIdentifier names the collection too (`<collection>/<id>`): the Backbone keeps only the
+ * newest modification per objectIdentifier, so objects of two collections sharing an id must not share it.
  */
-const objectIdentifier = (collection: Collection, id: string): string => `${collection}/${id}`;
-const idOf = (collection: string, objectId: string): string =>
-  objectId.startsWith(`${collection}/`) ? objectId.slice(collection.length + 1) : objectId;
+const objectIdentifier = (collection: string, id: string): string => `${collection}/${id}`;
+
+/** Collection and id of an objectIdentifier; earlier versions also wrote bare ids (collection from the modification). */
+function locate(m: DatawalletModificationDto): { collection: string; id: string } {
+  const slash = m.objectIdentifier.indexOf('/');
+  if (slash < 0) return { collection: m.collection, id: m.objectIdentifier };
+  return { collection: m.objectIdentifier.slice(0, slash), id: m.objectIdentifier.slice(slash + 1) };
+}
+
+function isBound(json: unknown): json is { c: unknown; i: unknown; v: unknown } {
+  return !!json && typeof json === 'object' && !Array.isArray(json) && 'c' in json && 'i' in json && 'v' in json;
+}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class DatawalletStore {
   private localIndex = -1;
-  private readonly objects = new Map<string, unknown>();
+  private read = false;
+  private readonly objects = new Map<string, Slot>();
+  private readonly listeners: ObjectListener[] = [];
+  /** Collections in which an unbound payload is refused (their layout binds every payload). */
+  private readonly boundOnly = new Set<string>();
   private readonly options: Required<Omit<DatawalletStoreOptions, 'unblock'>> & Pick<DatawalletStoreOptions, 'unblock'>;
-  /** Pushes made, conflicts met (tests, benchmarks). */
-  readonly stats = { pushes: 0, conflicts: 0, lockWaits: 0 };
+  /** Pushes made, conflicts met; modifications and payload bytes read (tests, benchmarks). */
+  readonly stats = { pushes: 0, conflicts: 0, lockWaits: 0, modificationsRead: 0, payloadBytesRead: 0 };
 
   constructor(
     private readonly client: PlatformClient,
@@ -68,40 +131,86 @@ export class DatawalletStore {
     this.options = { maxAttempts: 50, lockWaitMs: 12_000, ...options };
   }
 
+  /** Whether the datawallet was read at least once by this process. */
+  get opened(): boolean {
+    return this.read;
+  }
+
+  /** Index of the newest modification this process has read or written (-1: none). */
+  get latestIndex(): number {
+    return this.localIndex;
+  }
+
   /** Reads the modifications the Backbone has beyond what we have seen. */
   async refresh(): Promise<void> {
     for await (const modification of this.client.datawalletModifications(this.localIndex)) {
+      if (!Number.isInteger(modification.index)) {
+        throw new PlatformError({ kind: 'malformedResponse', code: 'error.client.malformedResponse', message: 'a datawallet modification has no index' });
+      }
       if (modification.index <= this.localIndex) continue;
       this.localIndex = modification.index;
-      if (!modification.collection.startsWith('n8n.')) continue;
-      const k = key(modification.collection, idOf(modification.collection, modification.objectIdentifier));
-      if (modification.type === 'Delete' || !modification.encryptedPayload) {
-        this.objects.delete(k);
-      } else {
-        this.objects.set(k, this.decode(modification.encryptedPayload));
+      if (typeof modification.collection !== 'string' || !modification.collection.startsWith('n8n.') || typeof modification.objectIdentifier !== 'string') continue;
+      this.stats.modificationsRead++;
+      this.stats.payloadBytesRead += modification.encryptedPayload?.length ?? 0;
+      const { collection, id } = locate(modification);
+      this.apply(collection, id, this.decode(modification, collection, id));
+    }
+    this.read = true;
+  }
+
+  /** Reads refuse unbound payloads in this collection from now on (its layout binds them all). */
+  requireBinding(collection: Collection): void {
+    this.boundOnly.add(collection);
+    for (const [k, slot] of this.objects) {
+      if (k.startsWith(`${collection}\u0000`) && 'bound' in slot && !slot.bound) {
+        const id = k.slice(collection.length + 1);
+        this.apply(collection, id, { invalid: 'carries no binding to its place, which this identity\'s layout requires', index: slot.index });
       }
     }
   }
 
-  get(collection: Collection, id: string): unknown {
-    return this.objects.get(key(collection, id));
+  /** Calls `listener` for every object that changes from now on. */
+  onChange(listener: ObjectListener): void {
+    this.listeners.push(listener);
   }
 
+  /** The object, or undefined when there is none. Throws DatawalletEntryError when it is invalid. */
+  get(collection: Collection, id: string): StoredObject | undefined {
+    const slot = this.objects.get(key(collection, id));
+    if (slot && 'invalid' in slot) throw new DatawalletEntryError(objectIdentifier(collection, id), slot.invalid, slot.index);
+    return slot;
+  }
+
+  /** Ids of the collection's objects, valid or not. */
   ids(collection: Collection): string[] {
     const prefix = `${collection}\u0000`;
     return [...this.objects.keys()].filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
   }
 
+  /** The first invalid object of the collection, as the error reading it would throw. */
+  firstInvalid(collection: Collection): DatawalletEntryError | undefined {
+    for (const id of this.ids(collection)) {
+      try {
+        this.get(collection, id);
+      } catch (error) {
+        if (error instanceof DatawalletEntryError) return error;
+        throw error;
+      }
+    }
+    return undefined;
+  }
+
   /**
    * Compare-and-swap: `compute` sees the current state and returns the changes to make (or none);
-   * it may run several times, so it must not have side effects. Returns what `compute` returned
-   * last, i.e. the changes that were stored.
+   * it may run several times, so it must not have side effects. The first attempt pushes against
+   * what this process has read (no read first); a conflict reads what is new and computes again.
+   * Returns what `compute` returned last, i.e. the changes that were stored.
    */
   async update<R>(compute: () => { changes: Change[]; result: R }): Promise<R> {
     let lockedSince: number | undefined;
     let unblocked = false;
+    if (!this.read) await this.refresh();
     for (let attempt = 1; ; attempt++) {
-      await this.refresh();
       const { changes, result } = compute();
       if (changes.length === 0) return result;
       try {
@@ -109,18 +218,18 @@ export class DatawalletStore {
         this.stats.pushes++;
         // The compare-and-swap held, so the indexes up to newIndex are exactly ours: apply them here.
         if (pushed.newIndex === this.localIndex + changes.length) {
-          for (const change of changes) {
-            if (change.value === undefined) this.objects.delete(key(change.collection, change.id));
-            else this.objects.set(key(change.collection, change.id), change.value);
-          }
+          changes.forEach((change, k) => this.apply(change.collection, change.id, { value: change.value, index: this.localIndex + 1 + k, bound: !change.unbound }));
           this.localIndex = pushed.newIndex;
+        } else {
+          await this.refresh();
         }
         return result;
       } catch (error) {
         if (attempt >= this.options.maxAttempts) throw error;
         if (isPlatformError(error, PlatformCodes.datawalletNotUpToDate)) {
           this.stats.conflicts++;
-          await sleep(Math.random() * 20 * Math.min(attempt, 10));
+          if (attempt > 1) await sleep(Math.random() * 20 * Math.min(attempt, 10));
+          await this.refresh();
           continue;
         }
         if (isPlatformError(error, PlatformCodes.pushDuringSyncRun)) {
@@ -129,9 +238,11 @@ export class DatawalletStore {
           if (!unblocked && this.options.unblock && Date.now() - lockedSince > this.options.lockWaitMs) {
             unblocked = true;
             await this.options.unblock();
-            continue;
+          } else {
+            await sleep(100 + Math.random() * 200);
           }
-          await sleep(100 + Math.random() * 200);
+          // The run that blocked us may have written: compute again from what it wrote.
+          await this.refresh();
           continue;
         }
         throw error;
@@ -139,27 +250,42 @@ export class DatawalletStore {
     }
   }
 
-  /** Modifications to append when finalizing a sync run (no localIndex check there). */
+  /** The modification for a change, e.g. to append when finalizing a sync run (no localIndex check there). */
   encode(change: Change): DatawalletModificationInput {
+    const payload = change.unbound ? change.value : { c: change.collection, i: change.id, v: change.value };
     return {
-      type: change.value === undefined ? 'Delete' : 'Update',
+      type: 'Update',
       objectIdentifier: objectIdentifier(change.collection, change.id),
       collection: change.collection,
       payloadCategory: 'Content',
-      encryptedPayload: change.value === undefined ? null : toBase64(cipherToJson(encrypt(utf8(JSON.stringify(change.value)), this.payloadKey))),
+      encryptedPayload: toBase64(cipherToJson(encrypt(utf8(JSON.stringify(payload)), this.payloadKey))),
       datawalletVersion: 1,
     };
   }
 
-  private decode(payload: string): unknown {
+  private apply(collection: string, id: string, slot: Slot): void {
+    this.objects.set(key(collection, id), slot);
+    const seen = 'invalid' in slot ? new DatawalletEntryError(objectIdentifier(collection, id), slot.invalid, slot.index) : slot;
+    for (const listener of this.listeners) listener(collection, id, seen);
+  }
+
+  private decode(m: DatawalletModificationDto, collection: string, id: string): Slot {
+    const invalid = (why: string): InvalidObject => ({ invalid: why, index: m.index });
+    // We only ever write Updates: a Create or a Delete of one of our objects did not come from us.
+    if (m.type !== 'Update') return invalid(`is a ${String(m.type)} modification, which this package never writes`);
+    if (m.collection !== collection) return invalid(`was moved from the collection ${collection} to ${String(m.collection)}`);
+    if (typeof m.encryptedPayload !== 'string') return invalid('has no payload');
+    let json: unknown;
     try {
-      return JSON.parse(fromUtf8(decrypt(parseCipher(payload, 'datawallet payload'), this.payloadKey, undefined, 'datawallet payload')));
-    } catch (error) {
-      throw new PlatformError({
-        kind: 'malformedResponse',
-        code: 'error.client.datawalletUnreadable',
-        message: `a datawallet entry of this identity cannot be read (${error instanceof Error ? error.message : 'unknown'}); was the identity secret changed?`,
-      });
+      json = JSON.parse(fromUtf8(decrypt(parseCipher(m.encryptedPayload, 'datawallet payload'), this.payloadKey, undefined, 'datawallet payload')));
+    } catch {
+      return invalid('cannot be decrypted or read');
     }
+    if (!isBound(json)) {
+      if (this.boundOnly.has(collection)) return invalid('carries no binding to its place, which this identity\'s layout requires');
+      return { value: json, index: m.index, bound: false };
+    }
+    if (json.c !== collection || json.i !== id) return invalid(`holds the entry of ${String(json.c)}/${String(json.i)} (swapped or moved)`);
+    return { value: json.v, index: m.index, bound: true };
   }
 }

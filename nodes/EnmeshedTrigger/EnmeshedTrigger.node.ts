@@ -143,13 +143,13 @@ ctx: IPollFunctions,
   const simplify = options.simplify !== false;
   const items: INodeExecutionData[] = [];
   for (const e of events) {
-    if (e.event === 'relationshipRequestReceived' && e.error) {
-      // A request that does not verify is reported, never passed on as one to act on.
-      items.push({ json: { event: e.event, id: e.relationship.id, peer: e.relationship.peer, status: e.relationship.status, error: e.error.message, errorCode: e.error.code } });
-      continue;
-    }
     if (e.event !== 'messageReceived') {
-      items.push({ json: { event: e.event, ...relationshipToJson(e.relationship), ...(e.event === 'relationshipStatusChanged' ? { oldStatus: e.oldStatus } : {}) } });
+      if ('error' in e) {
+        // A request or an entry that does not verify: reported as what it is, never as a normal event.
+        items.push({ json: { event: e.event, id: e.relationshipId, peer: e.peer, error: e.error.message, errorCode: e.error.code } });
+      } else {
+        items.push({ json: { event: e.event, ...relationshipToJson(e.relationship), ...(e.event === 'relationshipStatusChanged' ? { oldStatus: e.oldStatus } : {}) } });
+      }
       continue;
     }
     if ('error' in e) {

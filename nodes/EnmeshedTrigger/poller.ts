@@ -1,28 +1,32 @@
 import type { MessageDto } from '../../lib/backbone';
 import {
+  DatawalletEntryError,
   FEED_LOOK_BACK_MS,
   ProtocolError,
   REPLAY_TOLERANCE_MS,
   getRelationship,
-  listRelationships,
+  isProtocolError,
   messagesNewestFirst,
   openMessage,
   readFeed,
   repeatedMessageError,
-  sync,
+  syncRegistry,
   type FeedPosition,
   type Message,
   type Participant,
   type Relationship,
+  type RelationshipEntry,
 } from '../../lib/protocol';
 
 /**
  * The trigger's logic, without n8n: what is new since the cursor, and the cursor after it.
  *
  * Messages: the Platform's message list is the record (read from its tail, lib/protocol/message-feed),
- * not sync events, which any other worker or device may consume first. Relationships: the registry
- * and the per-relationship event hints in the datawallet, which every sync run (ours or another
- * worker's) extends atomically with its acknowledgement.
+ * not sync events, which any other worker or device may consume first. Relationships: their entries
+ * in the datawallet, which every sync run (ours or another worker's) updates atomically with its
+ * acknowledgement, each change stamped with the datawallet index that recorded it (`changedIndex`).
+ * The cursor is one number, the datawallet index handled so far: what changed after it is new. A
+ * request whose record does not verify is emitted as an error event, like a message that does not.
  *
  * The returned state only moves past what the returned events cover: a message that cannot be
  * decrypted is returned as an error event (reported, never dropped); one filtered out by the
@@ -41,11 +45,14 @@ export interface PollOptions {
   maxMessages?: number;
 }
 
+export type RelationshipEventName = 'relationshipRequestReceived' | 'relationshipStatusChanged';
+
 export type TriggerEvent =
   | { event: 'messageReceived'; message: Message }
-  | { event: 'messageReceived'; error: ProtocolError; dto: Pick<MessageDto, 'id' | 'createdBy' | 'createdAt'> }
-  | { event: 'relationshipRequestReceived'; relationship: Relationship; error?: ProtocolError }
-  | { event: 'relationshipStatusChanged'; relationship: Relationship; oldStatus?: string };
+  | { event: 'messageReceived'; error: ProtocolError | DatawalletEntryError; dto: Pick<MessageDto, 'id' | 'createdBy' | 'createdAt'> }
+  | { event: 'relationshipRequestReceived'; relationship: Relationship }
+  | { event: 'relationshipStatusChanged'; relationship: Relationship; oldStatus?: string }
+  | { event: RelationshipEventName; error: ProtocolError | DatawalletEntryError; relationshipId: string; peer?: string };
 
 /** Digest of an emitted message's signed content, the message id, and until when (ISO) it is kept. */
 export type RecentDigest = [digest: string, id: string, keep: string];
@@ -58,24 +65,18 @@ export interface TriggerState {
   v: 1;
   messages?: MessageCursor;
   relationships?: {
-    /** Last event id seen per relationship (from the datawallet hints). */
-    events: Record<string, string>;
-    /** Last status emitted (or seeded) per relationship. */
-    statuses: Record<string, string>;
+    /** The datawallet index handled: relationship changes recorded after it are new. */
+    index: number;
   };
+}
+
+/** The relationship part of a cursor written by an earlier version: the last status per relationship. */
+interface EarlierRelationshipCursor {
+  statuses: Record<string, string>;
 }
 
 const wantsRelationships = (o: PollOptions): boolean =>
   o.events.includes('relationshipRequestReceived') || o.events.includes('relationshipStatusChanged');
-
-function hints(participant: Participant): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const id of participant.store.ids('n8n.relationshipEvents')) {
-    const value = participant.store.get('n8n.relationshipEvents', id) as { lastEventId?: unknown } | undefined;
-    if (typeof value?.lastEventId === 'string') out[id] = value.lastEventId;
-  }
-  return out;
-}
 
 /** Parts of the state the options need but the cursor lacks (first poll, or an event type added later). */
 export function missingParts(state: TriggerState | undefined, options: PollOptions): { messages: boolean; relationships: boolean } {
@@ -103,11 +104,7 @@ export async function seed(participant: Participant, options: PollOptions, exist
       seen: read.messages.filter((m) => Date.parse(m.createdAt) >= floor).map((m) => m.id),
     };
   }
-  if (missing.relationships) {
-    await sync(participant);
-    const relationships = await listRelationships(participant); // refreshes the datawallet view
-    state.relationships = { events: hints(participant), statuses: Object.fromEntries(relationships.map((r) => [r.id, r.status])) };
-  }
+  if (missing.relationships) state.relationships = { index: await syncRegistry(participant) };
   return state;
 }
 
@@ -115,24 +112,16 @@ export async function seed(participant: Participant, options: PollOptions, exist
  * A message as an event; one that cannot be decrypted or verified becomes an error event (reported,
  * never dropped). Other failures (the Platform) reject, so the whole poll is retried later.
  */
-async function openAsEvent(participant: Participant, dto: MessageDto, relationships?: Relationship[]): Promise<TriggerEvent> {
-  const opened = await openMessage(participant, dto, relationships).then(
+async function openAsEvent(participant: Participant, dto: MessageDto): Promise<TriggerEvent> {
+  const opened = await openMessage(participant, dto).then(
     (message) => ({ message }),
     (error: unknown) => ({ error }),
   );
   if ('message' in opened) return { event: 'messageReceived', message: opened.message };
-  if (opened.error instanceof ProtocolError) {
+  if (opened.error instanceof ProtocolError || opened.error instanceof DatawalletEntryError) {
     return { event: 'messageReceived', error: opened.error, dto: { id: dto.id, createdBy: dto.createdBy, createdAt: dto.createdAt } };
   }
   return Promise.reject(opened.error);
-}
-
-/** A request is an event only once verified; one that is not becomes an error event (reported, never acted on). */
-function requestEvent(relationship: Relationship, failure: ProtocolError | undefined): TriggerEvent {
-  if (!failure && relationship.requestVerified) return { event: 'relationshipRequestReceived', relationship };
-  const error =
-    failure ?? new ProtocolError('protocol.relationship.invalid', `The request of relationship ${relationship.id} cannot be verified: its template no longer exists`, relationship.id);
-  return { event: 'relationshipRequestReceived', relationship: { ...relationship, creationContent: undefined, peerIdentity: undefined }, error };
 }
 
 function matches(dto: MessageDto, options: PollOptions): boolean {
@@ -154,13 +143,11 @@ async function pollMessages(participant: Participant, position: MessageCursor, o
   const max = options.maxMessages ?? 100;
   const handled: MessageDto[] = [];
   const recent = new Map((position.recent ?? []).map(([digest, id, keep]) => [digest, { id, keep }]));
-  let relationships: Relationship[] | undefined;
   for (const dto of read.messages) {
     if (events.length >= max) break;
     handled.push(dto);
     if (dto.createdBy === participant.address || !matches(dto, options)) continue;
-    relationships ??= await listRelationships(participant);
-    const event = await openAsEvent(participant, dto, relationships);
+    const event = await openAsEvent(participant, dto);
     if ('message' in event) {
       const first = recent.get(event.message.contentDigest);
       if (first && first.id !== dto.id) {
@@ -191,37 +178,82 @@ export async function poll(participant: Participant, state: TriggerState, option
   }
 
   if (wantsRelationships(options)) {
-    const previous = state.relationships ?? { events: {}, statuses: {} };
-    const synced = await sync(participant);
-    await participant.store.refresh();
-    const current = hints(participant);
-    const changed = new Set<string>(synced.newRelationships);
-    for (const [id, eventId] of Object.entries(current)) if (previous.events[id] !== eventId) changed.add(id);
-    for (const id of participant.store.ids('n8n.relationships')) if (!(id in previous.statuses)) changed.add(id);
-    const statuses = { ...previous.statuses };
-    if (changed.size) {
-      const all = await listRelationships(participant);
-      for (const listed of all.filter((r) => changed.has(r.id))) {
-        if (previous.statuses[listed.id] === listed.status) continue;
-        // The full view: the request content (e.g. the App's answer) and the peer's identity; the bare
-        // record when the full one cannot be read (e.g. decomposed), so the change is still reported.
-        let failure: ProtocolError | undefined;
-        const relationship = await getRelationship(participant, listed.id).catch((error: unknown) =>
-          error instanceof ProtocolError ? ((failure = error), listed) : Promise.reject(error),
-        );
-        const old = previous.statuses[relationship.id];
-        if (old === relationship.status) continue;
-        statuses[relationship.id] = relationship.status;
-        if (old === undefined && relationship.status === 'Pending' && relationship.role === 'templator') {
-          if (options.events.includes('relationshipRequestReceived')) events.push(requestEvent(relationship, failure));
-        } else if (options.events.includes('relationshipStatusChanged')) {
-          events.push({ event: 'relationshipStatusChanged', relationship, oldStatus: old });
-        }
-      }
+    const index = await syncRegistry(participant);
+    const previous = state.relationships as TriggerState['relationships'] | EarlierRelationshipCursor | undefined;
+    const changes =
+      previous && 'statuses' in previous ? changedSinceStatuses(participant, previous.statuses) : changedSinceIndex(participant, previous?.index ?? index, index);
+    for (const change of changes) {
+      const event = await relationshipEvent(participant, change, options);
+      if (event) events.push(event);
     }
-    next.relationships = { events: current, statuses };
+    next.relationships = { index };
   }
   return { events, state: next };
+}
+
+type Change = { entry: RelationshipEntry; oldStatus?: string; invalid?: undefined } | { invalid: DatawalletEntryError; entry?: undefined };
+
+/** Entries changed after `after` (up to `upTo`), and invalid entries that became so in that range: each once. */
+function changedSinceIndex(participant: Participant, after: number, upTo: number): Change[] {
+  const changes: Change[] = participant.registry
+    .changedAfter(after)
+    .filter((entry) => entry.changedIndex <= upTo)
+    .map((entry) => ({ entry, oldStatus: entry.previousStatus }));
+  for (const invalid of participant.registry.invalidEntries()) {
+    if (invalid.index !== undefined && invalid.index > after && invalid.index <= upTo) changes.push({ invalid });
+  }
+  return changes;
+}
+
+/** Once, for a cursor of an earlier version: every entry whose status differs from the status it remembered. */
+function changedSinceStatuses(participant: Participant, statuses: Record<string, string>): Change[] {
+  const changes: Change[] = [];
+  for (const id of participant.registry.idsNewestFirst()) {
+    const entry = participant.registry.get(id)!;
+    if (statuses[id] !== entry.status) changes.push({ entry, oldStatus: statuses[id] });
+  }
+  return changes.reverse();
+}
+
+/**
+ * The event for a recorded change: a request on our template (templator, Pending, nothing before)
+ * or a status change. The output carries the full record (the request content, e.g. the App's
+ * answer, and the peer's identity), read and verified now: a request that does not verify is an
+ * error event, never a normal "request received"; a record that is gone (decomposed) is reported
+ * from the entry.
+ */
+async function relationshipEvent(participant: Participant, change: Change, options: PollOptions): Promise<TriggerEvent | undefined> {
+  if (change.invalid) {
+    // Whose it was is unknown: reported under whichever relationship event the trigger listens to.
+    const id = change.invalid.objectIdentifier.slice('n8n.relationships/'.length);
+    const event = options.events.includes('relationshipStatusChanged') ? 'relationshipStatusChanged' : 'relationshipRequestReceived';
+    return { event, error: change.invalid, relationshipId: id };
+  }
+  const { entry, oldStatus } = change;
+  const name: RelationshipEventName =
+    entry.role === 'templator' && entry.status === 'Pending' && oldStatus === undefined ? 'relationshipRequestReceived' : 'relationshipStatusChanged';
+  if (!options.events.includes(name)) return undefined;
+  const read = await getRelationship(participant, entry.id).then(
+    (relationship): { relationship: Relationship } => ({ relationship }),
+    (error: unknown) => ({ error }),
+  );
+  let relationship: Relationship;
+  if ('relationship' in read) {
+    relationship = read.relationship;
+  } else if (isProtocolError(read.error, 'protocol.relationship.notFound') && name === 'relationshipStatusChanged') {
+    relationship = { id: entry.id, templateId: entry.templateId, status: entry.status, role: entry.role, peer: entry.peer, createdAt: entry.createdAt, auditLog: [] };
+  } else if (read.error instanceof ProtocolError || read.error instanceof DatawalletEntryError) {
+    return { event: name, error: read.error, relationshipId: entry.id, peer: entry.peer };
+  } else {
+    return Promise.reject(read.error);
+  }
+  if (name === 'relationshipStatusChanged') return { event: name, relationship, oldStatus };
+  // A request is an event only once verified (with our own, proven template): never one to act on otherwise.
+  if (!relationship.requestVerified) {
+    const error = new ProtocolError('protocol.relationship.invalid', `The request of relationship ${entry.id} cannot be verified: its template no longer exists`, entry.id);
+    return { event: name, error, relationshipId: entry.id, peer: entry.peer };
+  }
+  return { event: name, relationship };
 }
 
 /** "Fetch Test Event": the newest matching event, without touching any cursor. */
@@ -235,14 +267,11 @@ export async function sample(participant: Participant, options: PollOptions): Pr
     }
   }
   if (wantsRelationships(options)) {
-    await sync(participant);
-    const newest = (await listRelationships(participant)).pop();
+    await syncRegistry(participant);
+    const newest = participant.registry.changedAfter(-1).pop() ?? participant.registry.get(participant.registry.idsNewestFirst()[0] ?? '');
     if (newest) {
-      return [
-        newest.status === 'Pending' && newest.role === 'templator' && options.events.includes('relationshipRequestReceived')
-          ? { event: 'relationshipRequestReceived', relationship: newest }
-          : { event: 'relationshipStatusChanged', relationship: newest },
-      ];
+      const event = await relationshipEvent(participant, { entry: newest, oldStatus: newest.previousStatus }, options);
+      if (event) return [event];
     }
   }
   return [];

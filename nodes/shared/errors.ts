@@ -21,6 +21,8 @@ const HINTS: Record<string, string> = {
     'The recipient has 20 unread messages from you; wait until they fetch them.',
   'error.platform.validation.message.noRelationshipToRecipientExists': 'Create a relationship with the recipient first.',
   'error.platform.validation.relationshipTemplate.maxNumberOfAllocationsExhausted': 'The template was already used as often as allowed.',
+  'error.client.datawalletEntryInvalid':
+    'Nothing was sent or changed. Make sure every n8n worker runs the same version of these nodes and the credential holds the identity that wrote this state; otherwise ask the Platform operator whether its data was changed or restored.',
   'protocol.relationship.notFound': 'Create a relationship from a template first, or check the address or ID.',
   'protocol.relationship.notActive': 'The relationship must be Active: accept it, or ask the peer to.',
   'protocol.input.tooLarge': 'Split the file or compress it.',

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { acceptRelationship, createTemplate, listRelationships, loadTemplate, openParticipant, requestRelationship, sync, type Participant } from '../../lib/protocol';
+import { acceptRelationship, createTemplate, listRelationships, loadTemplate, openParticipant, requestRelationship, sync, syncRegistry, type Participant } from '../../lib/protocol';
 import { createIdentity } from '../../lib/protocol/onboarding';
 import type { ParticipantCredential } from '../../lib/protocol/participant';
 import { ROOT } from './n8n';
@@ -77,8 +77,8 @@ export async function openBoth(identities: DemoIdentities): Promise<{ clinic: Pa
  * there is one already; a Pending one (e.g. from an interrupted first start) is accepted.
  */
 export async function ensureRelationship(clinic: Participant, lab: Participant): Promise<{ id: string; created: boolean }> {
-  await sync(clinic);
-  const existing = (await listRelationships(clinic)).filter((r) => r.peer === lab.address);
+  await syncRegistry(clinic);
+  const existing = (await listRelationships(clinic, { search: lab.address })).filter((r) => r.peer === lab.address);
   const active = existing.find((r) => r.status === 'Active');
   if (active) return { id: active.id, created: false };
   const pending = existing.find((r) => r.status === 'Pending' && r.role === 'templator');

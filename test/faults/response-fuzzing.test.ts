@@ -136,7 +136,7 @@ async function outcomeOf(promise: Promise<unknown>, ms = 15_000): Promise<Outcom
     (value): Outcome => {
       // A trigger poll reports a message it cannot open as an error event.
       const events = (value as { events?: TriggerEvent[] } | undefined)?.events;
-      const failed = events?.find((e): e is Extract<TriggerEvent, { error: ProtocolError }> => 'error' in e);
+      const failed = events?.find((e): e is Extract<TriggerEvent, { error: unknown }> => 'error' in e);
       if (failed) return typed(failed.error) ? { kind: 'typed', error: failed.error } : { kind: 'untyped', error: failed.error };
       return { kind: 'ok' };
     },

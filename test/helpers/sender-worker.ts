@@ -1,20 +1,23 @@
 /**
  * A stand-in for one n8n queue-mode worker: a separate Node process that knows nothing but the
- * credential (platformUrl, clientId, clientSecret, identity) and sends messages to one recipient.
+ * credential (platformUrl, clientId, clientSecret, identity) and sends messages to one recipient —
+ * or, with `mode: 'sync'`, runs `count` sync runs one after the other, as a worker running the trigger does.
  *
  *   node -r ts-node/register/transpile-only test/helpers/sender-worker.ts
  *
  * Input: the JSON of `SenderWorkerConfig` in the environment variable SENDER_WORKER_CONFIG (not on
  * the command line: the credential holds secrets). Output: one JSON object per line on stdout
- * (`SenderWorkerLine`): `sent` after every message the Platform acknowledged, `done` with the
- * participant's statistics, or `error`. The process exits by itself: 0 when all messages went out,
+ * (`SenderWorkerLine`): `sent` after every message the Platform acknowledged (`synced` after every
+ * sync run), `done` with the participant's statistics, or `error`. The process exits by itself: 0 when all messages went out,
  * 1 on an error, 2 when the deadline passed first. With `waitForGo` it sends only after reading a
  * line `go` on stdin.
  */
-import { openParticipant, isProtocolError, sendMessage, type ParticipantCredential } from '../../lib/protocol';
+import { openParticipant, isProtocolError, sendMessage, sync, syncRegistry, type ParticipantCredential } from '../../lib/protocol';
 import { PlatformCodes, isPlatformError } from '../../lib/backbone';
 
 export interface SenderWorkerConfig {
+  /** 'send' (default) or 'sync': sync runs instead of sends. */
+  mode?: 'send' | 'sync';
   credential: ParticipantCredential;
   recipient: string;
   /** Messages to send. */
@@ -36,6 +39,7 @@ export interface SenderWorkerConfig {
 export type SenderWorkerLine =
   | { type: 'ready'; pid: number }
   | { type: 'sent'; tag: string; i: number; id: string; attempts: number }
+  | { type: 'synced'; tag: string; events: number; newRelationships: number; changedRelationships: number; busy: boolean }
   | {
       type: 'done';
       tag: string;
@@ -91,6 +95,22 @@ async function main(): Promise<number> {
   let unreceivedRetries = 0;
   let timedOut = false;
 
+  const syncs = async (): Promise<void> => {
+    for (let i = 0; i < config.count && Date.now() <= deadline; i++) {
+      await syncRegistry(participant);
+      const last = await sync(participant); // a second run right away: the first one may have met another's
+      emit({
+        type: 'synced',
+        tag: config.tag,
+        events: last.events.length,
+        newRelationships: last.newRelationships.length,
+        changedRelationships: last.changedRelationships.length,
+        busy: last.busy,
+      });
+      if (config.pauseMs) await sleep(config.pauseMs);
+    }
+  };
+
   const lane = async (): Promise<void> => {
     while (next < config.count) {
       const i = next++;
@@ -122,7 +142,8 @@ async function main(): Promise<number> {
     }
   };
 
-  await Promise.all(Array.from({ length: config.concurrency }, () => lane()));
+  if (config.mode === 'sync') await syncs();
+  else await Promise.all(Array.from({ length: config.concurrency }, () => lane()));
   emit({
     type: 'done',
     tag: config.tag,

@@ -18,6 +18,7 @@ import {
   type Participant,
 } from '../../lib/protocol';
 import { newParticipant } from '../helpers/participants';
+import { startProxy } from '../helpers/proxy';
 import { binaryBuffer, pollContext, type BinaryMode } from './context';
 import { relate } from '../helpers/relate';
 import { inOneDay, nodeIdentity, poll, runNode, sendUnreadable, sleep, type NodeIdentity } from './helpers';
@@ -298,6 +299,39 @@ describe('relationships', () => {
     await requestRelationship(ida, await loadTemplate(ida, template.truncatedReference), answer);
     const [item] = (await trigger(requests, staticData))!;
     expect(item.json).toMatchObject({ peer: ida.address, creationContent: answer, peerIdentity: { address: ida.address } });
+  });
+
+  test('a request that does not verify is an error item, never a "Relationship Request Received"; emitted once', async () => {
+    const proxy = await startProxy(platform.baseUrl);
+    try {
+      // The trigger's identity reads through a Platform that changes the signed request it hands out.
+      const credentials = { ...org.credential, platformUrl: proxy.baseUrl };
+      const staticData: IDataObject = {};
+      const run = () => poll(pollContext({ parameters: EVENTS, credentials, mode: 'trigger', staticData }));
+      expect(await run()).toBeNull();
+      const mallory = await newParticipant(platform.baseUrl);
+      const template = await createTemplate(org.lib, { content: { '@type': 'ArbitraryRelationshipTemplateContent', value: 'x' }, expiresAt: inOneDay() });
+      const request = await requestRelationship(mallory, await loadTemplate(mallory, template.truncatedReference), {
+        '@type': 'ArbitraryRelationshipCreationContent',
+        value: 'I want in',
+      });
+      proxy.rewriteJson('GET', new RegExp(`^/api/v2/Relationships/${request.id}$`), (json: { result: { creationContent: string } }) => {
+        const outer = JSON.parse(Buffer.from(json.result.creationContent, 'base64url').toString('utf8')) as { cipher: { cph: string } };
+        const cph = Buffer.from(outer.cipher.cph, 'base64url');
+        cph[cph.length >> 1] ^= 1;
+        outer.cipher.cph = cph.toString('base64url');
+        json.result.creationContent = Buffer.from(JSON.stringify(outer), 'utf8').toString('base64url');
+      });
+      const out = await run();
+      expect(out).toHaveLength(1);
+      expect(out![0].json).toMatchObject({ event: 'relationshipRequestReceived', id: request.id, peer: mallory.address, errorCode: 'protocol.relationship.invalid' });
+      expect(out![0].json.error).toContain(request.id);
+      expect(out![0].json.status).toBeUndefined();
+      expect(out![0].json.creationContent).toBeUndefined();
+      expect(await run()).toBeNull();
+    } finally {
+      await proxy.close();
+    }
   });
 
   test('adding relationship events to an active message trigger does not emit the existing relationships', async () => {

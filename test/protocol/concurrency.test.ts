@@ -9,7 +9,9 @@
  * concurrently (sync events → GET Messages?ids=…, which marks them received) like a live n8n trigger
  * would. Sends that hit the limit anyway are refused by the Platform before anything is stored;
  * the worker repeats them, and the counter reserved for the refused attempt is burnt (never reused),
- * which this test covers too.
+ * which this test covers too. Last, a third process syncs while two send, and the relationship they
+ * send on changes status under them: the sync run's entry (which carries the counter reservation)
+ * never lets a counter be handed out twice.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { resolve } from 'node:path';
@@ -25,6 +27,7 @@ import {
   loadTemplate,
   openMessage,
   openParticipant,
+  openRegistry,
   requestRelationship,
   sendMessage,
   sync,
@@ -417,4 +420,60 @@ test("fresh processes over a relationship's life (send, terminate, reactivate, s
   await send(await fresh(), 4);
   report(`relationship life: counters ${counters.join(', ')}`);
   expect(counters[2]).toBeGreaterThan(counters[1]);
+});
+
+test('two processes reserving counters while a third syncs and records status changes of that very relationship: no counter twice', async () => {
+  // The sync worker writes the relationship's whole entry (with the counter reservation `next`) in its
+  // finalize, without a compare-and-swap: safe only because the Backbone refuses every push while a
+  // run is open. Here that entry changes status again and again (B terminates, A reactivates; the
+  // Backbone takes messages on a Terminated relationship) while both senders reserve blocks of 4 on it.
+  receiver.start();
+  const before = new Set(openedByB.keys());
+  const senders = [
+    startWorker({ tag: 's1', count: 80, counterBlockSize: 4, waitForGo: true }),
+    startWorker({ tag: 's2', count: 80, counterBlockSize: 4, waitForGo: true }),
+  ];
+  const syncer = startWorker({ mode: 'sync', tag: 'sync', count: 1_000, pauseMs: 5, waitForGo: true });
+  const workers = [...senders, syncer];
+  let cycles = 0;
+  try {
+    await Promise.all(workers.map((w) => w.until((lines) => lines.some((l) => l.type === 'ready'), 30_000)));
+    for (const w of workers) w.go();
+    const sendersDone = Promise.all(senders.map((w) => w.exited));
+    let done = false;
+    void sendersDone.then(() => (done = true));
+    while (!done) {
+      await changeRelationship(b, relationshipId, 'terminate');
+      await sleep(40);
+      await changeRelationship(b, relationshipId, 'requestReactivation');
+      await changeRelationship(a, relationshipId, 'acceptReactivation');
+      cycles++;
+      await sleep(150);
+    }
+    const exits = await sendersDone;
+    for (const [k, w] of senders.entries()) expect({ tag: w.tag, exit: exits[k], error: w.lines.find((l) => l.type === 'error') }).toEqual({ tag: w.tag, exit: { code: 0, signal: null }, error: undefined });
+  } finally {
+    syncer.child.kill('SIGTERM');
+    for (const w of senders) if (w.child.exitCode === null) w.child.kill('SIGKILL');
+    await receiver.stop();
+  }
+  for (const [id, value] of await openAll(receiver)) openedByB.set(id, value);
+  const { wraps } = await wrapsOfA(openedByB);
+  const fresh = wraps.filter((w) => !before.has(w.messageId));
+  expect(fresh).toHaveLength(160);
+  expect(duplicates([await acceptanceWrap(), ...wraps])).toEqual([]);
+  // The race was there: the sync worker recorded status changes of this relationship while the senders sent.
+  const synced = syncer.lines.filter((l): l is Extract<SenderWorkerLine, { type: 'synced' }> => l.type === 'synced');
+  const recorded = synced.reduce((n, l) => n + l.changedRelationships, 0);
+  expect(recorded).toBeGreaterThan(0);
+  expect(cycles).toBeGreaterThan(0);
+  // and the entry, read by a fresh process, reserves beyond every counter used
+  const later = await openParticipant(a.credential, { shared: false });
+  await openRegistry(later);
+  expect(later.registry.get(relationshipId)!.next).toBeGreaterThan(Math.max(...wraps.map((w) => w.counter)));
+  const stats = senders.map((w) => doneLine(w)!);
+  report(
+    `sync beside senders: ${cycles} terminate/reactivate cycles, ${synced.length} sync rounds recorded ${recorded} status changes; ` +
+      stats.map((s) => `${s.tag}: pushes ${s.store.pushes}, conflicts ${s.store.conflicts}, lockWaits ${s.store.lockWaits}`).join('; '),
+  );
 });

@@ -1,20 +1,32 @@
 /**
  * Relationships: a requestor (B) asks for one with the templator's (A's) template; A accepts; both
- * then derive the keys their messages use. Nothing per relationship is stored but the registry entry:
- * keys and contents are recomputed from the Backbone's record and our identity secret.
+ * then derive the keys their messages use. Nothing per relationship is stored but its entry in the
+ * datawallet (lib/state/relationship-entries.ts): keys and contents are recomputed from the Backbone's
+ * record and our identity secret.
  *
- *   record.ts     the relationship as we see it, the registry entry, envelope pieces both sides use
+ *   record.ts     the relationship as we see it, envelope pieces both sides use
  *   keys.ts       the relationship keys as @nmshd/transport derives them, cached per process
  *   requestor.ts  B: a request for someone else's template
  *   templator.ts  A: accepting a request on our template
  *   changes.ts    reject, revoke, terminate, reactivation, decompose (no crypto)
  *   open.ts       reading a record, either side: the request content and the keys
- *   registry.ts   our relationships: by id, all of them, the one to use with a peer
+ *   entries.ts    our entries in the datawallet: read once per process, upgraded, our own actions recorded
+ *   registry.ts   our relationships: by id, by peer, a page of them, the one to use with a peer
  */
-export type { DirectionKey, Relationship, RelationshipKeys, RelationshipRole, RegistryEntry } from './record';
+export type { DirectionKey, Relationship, RelationshipKeys, RelationshipRole } from './record';
+export type { RelationshipEntry } from '../../state/relationship-entries';
 export { cachedRelationshipKeys } from './keys';
 export { requestRelationship } from './requestor';
 export { acceptRelationship } from './templator';
 export { changeRelationship, type RelationshipAction } from './changes';
 export { openRelationship } from './open';
-export { getRelationship, listRelationships, relationshipWith } from './registry';
+export { openRegistry, syncRegistry } from './entries';
+export {
+  findRelationships,
+  getRelationship,
+  listRelationships,
+  relationshipWith,
+  relationshipsWithPeer,
+  type KnownRelationship,
+  type RelationshipQuery,
+} from './registry';

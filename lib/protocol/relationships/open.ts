@@ -22,12 +22,13 @@ import type { Participant } from '../participant';
 import { parseJsonText } from '../serialize';
 import { readOwnTemplate } from '../templates';
 import { relationshipKeys } from './keys';
-import { baseView, parseOuter, type RegistryEntry, type Relationship } from './record';
+import { baseView, parseOuter, type Relationship } from './record';
+import { openRegistry } from './entries';
 
 /**
  * Reading a relationship record, whichever side we are on: the templator decrypts the request with
- * its template's key and verifies it; the requestor re-reads its own request with what the registry
- * remembers of the template and checks that it carries our own signature. Then the keys, once the
+ * its template's key and verifies it; the requestor re-reads its own request with what its entry in the
+ * registry remembers of the template and checks that it carries our own signature. Then the keys, once the
  * relationship was accepted (keys.ts verifies the acceptance).
  *
  * A request that does not verify is a ProtocolError. One that cannot be read at all (our template
@@ -121,18 +122,19 @@ async function openAsRequestor(
   if (Buffer.compare(keys.exchange.pub.pub, publicRequest.exc.pub) !== 0) {
     throw new ProtocolError('protocol.relationship.invalid', `relationship ${dto.id} was not requested with this identity's secret`, dto.id);
   }
-  let entry = ctx.store.get('n8n.relationships', dto.id) as RegistryEntry | undefined;
+  await openRegistry(ctx);
+  let entry = ctx.registry.get(dto.id);
   if (!entry?.templateKey) {
-    // Our in-memory view of the datawallet may predate the request (a fresh process or another worker sent
-    // it): read what is new before concluding that we know nothing about the peer.
+    // Our view of the datawallet may predate the request (another worker sent it): read what is new
+    // before concluding that we know nothing about the peer.
     await ctx.store.refresh();
-    entry = ctx.store.get('n8n.relationships', dto.id) as RegistryEntry | undefined;
+    entry = ctx.registry.get(dto.id);
   }
-  if (!entry?.templateKey || !entry.peerIdentity) return;
+  if (!entry?.templateKey || !entry.peerKey) return;
   let signed: { serializedCreationContent?: unknown; relationshipSignature?: unknown };
   let peerIdentity;
   try {
-    peerIdentity = parseIdentityInfo({ address: entry.peerIdentity.address, publicKey: { pub: entry.peerIdentity.publicKey, alg: 3 } }, 'peer');
+    peerIdentity = parseIdentityInfo({ address: entry.peer, publicKey: { pub: entry.peerKey, alg: 3 } }, 'peer');
     const templateKey: ExchangePublicKey = parseExchangePublicKey({ pub: entry.templateKey, alg: 3 });
     const requestKey = deriveKey(deriveRequestor(keys.ephemeral, templateKey).tx, 1, KdfContext.requestKey);
     signed = JSON.parse(fromUtf8(decrypt(parseCipher(outer.cipher), requestKey))) as typeof signed;

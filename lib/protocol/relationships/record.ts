@@ -3,14 +3,15 @@ import type { RelationshipDto, RelationshipStatus } from '../../backbone';
 import { ProtocolError } from '../errors';
 import type { IdentityInfo } from '../identity-info';
 import type { Participant } from '../participant';
+import type { RelationshipRole } from '../../state/relationship-entries';
 import { cryptoJson, transportStringify } from '../serialize';
+
+export type { RelationshipRole };
 
 /**
  * A relationship as we see it: the Backbone's record plus what only the two parties can read, and
  * the envelope pieces both sides write and read (signed content, base64 JSON of the record).
  */
-
-export type RelationshipRole = 'templator' | 'requestor';
 
 export interface DirectionKey {
   key: SecretKey;
@@ -40,15 +41,6 @@ export interface Relationship {
   keys?: RelationshipKeys;
   /** The request content was decrypted and verified (templator: with our own template; requestor: our own signature). */
   requestVerified?: boolean;
-}
-
-/** Registry entry in the datawallet: which relationships this identity has, and what only we know. */
-export interface RegistryEntry {
-  role?: RelationshipRole;
-  templateId?: string;
-  /** Requestor side: the template's identity key and template key, to re-read our own request. */
-  peerIdentity?: { address: string; publicKey: string };
-  templateKey?: string;
 }
 
 const RELATIONSHIP_SIGNATURE = HashAlgorithm.SHA256;

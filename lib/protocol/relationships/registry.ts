@@ -1,43 +1,20 @@
 import { isPlatformError } from '../../backbone';
+import type { RelationshipEntry } from '../../state/relationship-entries';
 import { ProtocolError, readById } from '../errors';
 import type { Participant } from '../participant';
+import { openRegistry } from './entries';
 import { cachedRelationshipKeys } from './keys';
 import { openRelationship } from './open';
-import { baseView, type RegistryEntry, type Relationship } from './record';
+import { baseView, type Relationship, type RelationshipKeys } from './record';
 
 /**
- * Our relationships. The Backbone cannot list them: the registry in the datawallet
- * (`n8n.relationships`) is the list, fed by our requests, our acceptances and every sync run.
+ * Our relationships. The Backbone can neither list them nor find one by peer: this identity's
+ * relationship objects in the datawallet are the list (lib/state/relationship-entries.ts), fed by our
+ * requests, our acceptances and every sync run, and indexed in memory per process. The datawallet is
+ * read once per process (the one step that grows with the number of relationships N: the Backbone
+ * offers no other way to read it); after that every action finds its relationship in the index and
+ * reads the Backbone's record of that one relationship only, if at all.
  */
-
-/** Adds a relationship to the registry unless it is there already. */
-export async function ensureRegistered(ctx: Participant, id: string, entry: RegistryEntry): Promise<void> {
-  await ctx.store.update(() => ({
-    changes: ctx.store.get('n8n.relationships', id) ? [] : [{ collection: 'n8n.relationships' as const, id, value: entry }],
-    result: undefined,
-  }));
-}
-
-/**
- * All our relationships, oldest first. `refresh: false` uses the registry as this process last read
- * it (the records are still fetched).
- */
-export async function listRelationships(ctx: Participant, options: { refresh?: boolean } = {}): Promise<Relationship[]> {
-  if (options.refresh !== false) await ctx.store.refresh();
-  const ids = ctx.store.ids('n8n.relationships');
-  const views: Relationship[] = [];
-  for (let i = 0; i < ids.length; i += 100) {
-    for await (const dto of ctx.client.relationships(ids.slice(i, i + 100))) {
-      if (dto.from !== ctx.identity.address && dto.to !== ctx.identity.address) continue;
-      // Keys this process already derived for the id (they never change for a relationship) come with
-      // the view, so a send or a received message needs no second read of the record and of our
-      // template (npm run bench: 2 reads fewer per send, 1 fewer per message a trigger poll opens).
-      const keys = cachedRelationshipKeys(ctx, dto.id);
-      views.push(keys ? { ...baseView(ctx, dto), keys } : baseView(ctx, dto));
-    }
-  }
-  return views.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
-}
 
 export async function getRelationship(ctx: Participant, id: string): Promise<Relationship> {
   const dto = await readById(
@@ -55,28 +32,104 @@ export async function getRelationship(ctx: Participant, id: string): Promise<Rel
   return openRelationship(ctx, dto);
 }
 
-/** The relationship to use with a peer: the youngest Active one (Terminated only when allowed). */
-export async function relationshipWith(ctx: Participant, peer: string, allowTerminated = false): Promise<Relationship> {
-  // The Backbone allows one live relationship per pair of identities: when the registry this process
-  // already read holds one with the peer that the Platform (just now) calls Active, no newer one can
-  // exist, so the datawallet need not be read again for every send (npm run bench: together with the
-  // key cache, a warm send reads once before its POST instead of 4 times, which counts as soon as the
-  // Platform is not on loopback).
-  if (ctx.store.ids('n8n.relationships').length > 0) {
-    const known = (await listRelationships(ctx, { refresh: false })).filter((r) => r.peer === peer && r.status === 'Active');
-    const active = known[known.length - 1];
-    if (active?.keys) return active;
+/** A relationship found in the index, with the keys a message needs (once it was accepted). */
+export interface KnownRelationship {
+  id: string;
+  peer: string;
+  status: Relationship['status'];
+  keys?: RelationshipKeys;
+}
+
+const known = (entry: RelationshipEntry): KnownRelationship => ({ id: entry.id, peer: entry.peer, status: entry.status });
+
+/**
+ * Our relationships with a peer, youngest first, with keys where this process has them. One read of
+ * what is new in the datawallet when the index knows none (another worker may have just made it).
+ */
+export async function relationshipsWithPeer(ctx: Participant, peer: string): Promise<KnownRelationship[]> {
+  await openRegistry(ctx);
+  let entries = ctx.registry.withPeer(peer);
+  if (entries.length === 0) {
+    await ctx.store.refresh();
+    entries = ctx.registry.withPeer(peer);
   }
-  const all = (await listRelationships(ctx)).filter((r) => r.peer === peer);
-  const usable = all.filter((r) => r.status === 'Active' || (allowTerminated && r.status === 'Terminated'));
-  const chosen = usable[usable.length - 1];
-  if (!chosen) {
-    const states = all.map((r) => `${r.id} is ${r.status}`).join(', ');
-    throw new ProtocolError(
-      all.length ? 'protocol.relationship.notActive' : 'protocol.relationship.notFound',
-      all.length ? `No active relationship with ${peer} (${states})` : `No relationship with ${peer}: create one from a template first`,
-    );
+  return entries.map((entry) => {
+    const keys = cachedRelationshipKeys(ctx, entry.id);
+    return keys ? { ...known(entry), keys } : known(entry);
+  });
+}
+
+/**
+ * The relationship to use with a peer: the youngest Active one (Terminated only when allowed), from
+ * the index. With its keys already derived in this process it costs no request (the Backbone refuses a
+ * message on a relationship that is no longer active); otherwise one read of that relationship's record.
+ * A Pending entry counts as a candidate: the peer may have accepted since it was recorded.
+ */
+export async function relationshipWith(ctx: Participant, peer: string, allowTerminated = false): Promise<KnownRelationship & { keys: RelationshipKeys }> {
+  const all = await relationshipsWithPeer(ctx, peer);
+  const usable = (status: string): boolean => status === 'Active' || (allowTerminated && status === 'Terminated');
+  const candidate = all.find((r) => usable(r.status) || r.status === 'Pending');
+  if (candidate?.keys) return { ...candidate, keys: candidate.keys };
+  if (candidate) {
+    const fresh = await getRelationship(ctx, candidate.id);
+    if (usable(fresh.status) && fresh.keys) return { id: fresh.id, peer: fresh.peer, status: fresh.status, keys: fresh.keys };
+    candidate.status = fresh.status;
   }
-  // The list was just read (fresh status); with cached keys it is all a send needs.
-  return chosen.keys ? chosen : getRelationship(ctx, chosen.id);
+  const states = all.map((r) => `${r.id} is ${r.status}`).join(', ');
+  throw new ProtocolError(
+    all.length ? 'protocol.relationship.notActive' : 'protocol.relationship.notFound',
+    all.length ? `No active relationship with ${peer} (${states})` : `No relationship with ${peer}: create one from a template first`,
+  );
+}
+
+export interface RelationshipQuery {
+  /** Only these statuses (all when empty). */
+  statuses?: readonly string[];
+  /** Case-insensitive text in the peer's address, the id or the status. */
+  search?: string;
+  /** Matches to skip (pagination). */
+  offset?: number;
+  /** At most this many (default all). */
+  limit?: number;
+}
+
+/** A page of matching entries from the index, newest first, and whether more match beyond it. No request. */
+export function findRelationships(ctx: Participant, query: RelationshipQuery = {}): { entries: RelationshipEntry[]; more: boolean } {
+  const statuses = query.statuses?.length ? new Set(query.statuses) : undefined;
+  const needle = query.search?.trim().toLowerCase();
+  const offset = Math.max(0, query.offset ?? 0);
+  const limit = query.limit ?? Infinity;
+  const entries: RelationshipEntry[] = [];
+  let skipped = 0;
+  for (const id of ctx.registry.idsNewestFirst()) {
+    const entry = ctx.registry.get(id)!;
+    if (statuses && !statuses.has(entry.status)) continue;
+    if (needle && !`${entry.peer} ${entry.id} ${entry.status}`.toLowerCase().includes(needle)) continue;
+    if (skipped < offset) {
+      skipped++;
+      continue;
+    }
+    if (entries.length >= limit) return { entries, more: true };
+    entries.push(entry);
+  }
+  return { entries, more: false };
+}
+
+/**
+ * Our relationships as the Backbone records them, newest first: the matching page from the index as
+ * this process knows it (`syncRegistry` first for what just arrived), then the records of that page
+ * only (up to a hundred per request). Relationships whose record is gone are left out.
+ */
+export async function listRelationships(ctx: Participant, query: RelationshipQuery = {}): Promise<Relationship[]> {
+  await openRegistry(ctx);
+  const { entries } = findRelationships(ctx, query);
+  const records = await ctx.client.relationshipsById(entries.map((e) => e.id));
+  const views: Relationship[] = [];
+  for (const entry of entries) {
+    const dto = records.get(entry.id);
+    if (!dto || (dto.from !== ctx.identity.address && dto.to !== ctx.identity.address)) continue;
+    const keys = cachedRelationshipKeys(ctx, dto.id);
+    views.push(keys ? { ...baseView(ctx, dto), keys } : baseView(ctx, dto));
+  }
+  return views;
 }

@@ -16,12 +16,13 @@ import { identityJson } from '../identity-info';
 import type { Participant } from '../participant';
 import { cryptoJson, transportStringify } from '../serialize';
 import type { LoadedTemplate } from '../templates';
-import { baseView, signedEnvelope, type RegistryEntry, type Relationship } from './record';
+import { baseView, signedEnvelope, type Relationship } from './record';
+import { recordOwnAction } from './entries';
 
 /**
  * The requestor's side: a relationship request for someone else's template — content signed with
  * fresh keys (from a fresh base nonce N_B), encrypted with the request key K_req — and its entry in
- * the registry, which remembers what we need to re-read the request later.
+ * the registry: our salt N_B, and what we need to re-read the request later.
  */
 
 /** Requestor: create a relationship request for a loaded template. */
@@ -53,12 +54,10 @@ export async function requestRelationship(
     publicCreationContentCrypto: cryptoJson(relationshipPublicRequestToJson(publicRequest, false)),
   });
   const dto = await ctx.client.createRelationship(template.id, jsonToBase64Url(outer));
-  const entry: RegistryEntry = {
-    role: 'requestor',
-    templateId: template.id,
-    peerIdentity: { address: template.identity.address, publicKey: toBase64Url(template.identity.publicKey.pub) },
+  await recordOwnAction(ctx, dto, {
+    salt: toBase64Url(baseNonce),
+    peerKey: toBase64Url(template.identity.publicKey.pub),
     templateKey: toBase64Url(template.templateKey.pub.pub),
-  };
-  await ctx.store.update(() => ({ changes: [{ collection: 'n8n.relationships', id: dto.id, value: entry }], result: undefined }));
+  });
   return { ...baseView(ctx, dto), peerIdentity: template.identity, creationContent: content };
 }

@@ -10,18 +10,20 @@ import {
   jsonToBase64Url,
   parseRelationshipPublicRequest,
   relationshipPublicResponseToJson,
+  toBase64Url,
   utf8,
 } from '../../crypto';
 import { ProtocolError, readById } from '../errors';
 import type { Participant } from '../participant';
 import { cryptoJson, transportStringify } from '../serialize';
+import { openRegistry, recordOwnAction } from './entries';
 import { openRelationship } from './open';
 import { baseView, parseOuter, signedEnvelope, type Relationship } from './record';
-import { ensureRegistered } from './registry';
 
 /**
  * The templator's side: accepting a request on our template. The acceptance is signed with fresh
- * keys (from a fresh base nonce N_A) and encrypted in counter mode, counter 0 of those keys.
+ * keys (from a fresh base nonce N_A) and encrypted in counter mode, counter 0 of those keys. N_A goes
+ * into the relationship's entry once the Backbone has accepted.
  */
 
 /**
@@ -30,6 +32,8 @@ import { ensureRegistered } from './registry';
  * written or sent: one that fails is never accepted.
  */
 export async function acceptRelationship(ctx: Participant, id: string): Promise<Relationship> {
+  await openRegistry(ctx);
+  ctx.registry.get(id); // an invalid entry stops here, before anything is accepted
   const dto = await readById(
     ctx.client.getRelationship(id),
     id,
@@ -62,7 +66,7 @@ export async function acceptRelationship(ctx: Participant, id: string): Promise<
       ),
     ),
   });
-  await ensureRegistered(ctx, id, { role: 'templator', templateId: dto.relationshipTemplateId });
   const accepted = await ctx.client.acceptRelationship(id, jsonToBase64Url(outerResponse));
+  await recordOwnAction(ctx, accepted, { salt: toBase64Url(baseNonce) });
   return openRelationship(ctx, { ...accepted, creationContent: dto.creationContent, creationResponseContent: jsonToBase64Url(outerResponse) });
 }

@@ -384,8 +384,8 @@ describe('message-key counters', () => {
     expect(new Set(counters).size).toBe(ids.length);
     expect(counters.every((c) => Number.isInteger(c) && c >= 1)).toBe(true);
     highestOurCounter.set(relationshipId, Math.max(...counters));
-    // The counter block is durable in the datawallet.
-    expect(ours.store.get('n8n.counters', relationshipId)).toEqual({ next: expect.any(Number) });
+    // The counter block is durable in the datawallet, in the relationship's entry: beyond every counter used.
+    expect(ours.registry.get(relationshipId)?.next).toBeGreaterThan(Math.max(...counters));
 
     const changes = await peer.syncUntil((c) => ids.every((id) => c.messages.some((m) => m.id.toString() === id)));
     for (const [i, id] of ids.entries()) {
@@ -548,12 +548,12 @@ describe('edge cases and our restart', () => {
     expect(r1.keys).toBeDefined();
     expect(r1.creationContent).toEqual({ '@type': 'ArbitraryRelationshipCreationContent', value: { from: 'T1', text: 'Hallo — 你好' } });
 
-    // Registry entry and counter block share the relationship id; the Backbone hands out only the newest
-    // modification per objectIdentifier, so both must survive as separate objects (lib fix: datawallet.ts).
+    // The relationship's entry holds the counter reservation too: a fresh process reads both as one object,
+    // beyond every counter used so far.
     await again.store.refresh();
     for (const id of [rel1, rel2]) {
-      expect(again.store.get('n8n.relationships', id)).toBeDefined();
-      expect(again.store.get('n8n.counters', id)).toEqual({ next: expect.any(Number) });
+      expect(again.registry.get(id)).toMatchObject({ id });
+      expect(again.registry.get(id)?.next).toBeGreaterThan(highestOurCounter.get(id)!);
     }
     for (const [peer, relationshipId] of [[t1, rel1], [t2, rel2]] as const) {
       const sent = await sendMessage(again, { recipients: [peer.address], content: { '@type': 'ArbitraryMessageContent', value: 'after restart' } });

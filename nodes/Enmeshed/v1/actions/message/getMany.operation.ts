@@ -1,6 +1,6 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
-import { listRelationships, messagesNewestFirst, openMessage, ProtocolError, repeatedMessageError, type Message, type Participant } from '../../../../../lib/protocol';
+import { messagesNewestFirst, openMessage, ProtocolError, repeatedMessageError, type Message, type Participant } from '../../../../../lib/protocol';
 import { toNodeError } from '../../../../shared/errors';
 import { messageToJson, simplifyMessage } from '../../../../shared/output';
 import { limitField, returnAllField, simplifyField } from '../../helpers/fields';
@@ -64,7 +64,6 @@ export async function execute(this: IExecuteFunctions, i: number, participant: P
   const direction = (filters.direction as string | undefined) ?? 'received';
   const peers = new Set(addressList(String(filters.peers ?? '')));
   const since = filters.since ? Date.parse(String(filters.since)) : undefined;
-  const relationships = await listRelationships(participant);
   const out: INodeExecutionData[] = [];
   /** Digest of the signed content → id of the message listed with it. */
   const listed = new Map<string, string>();
@@ -75,7 +74,7 @@ export async function execute(this: IExecuteFunctions, i: number, participant: P
     if ((direction === 'received' && isOwn) || (direction === 'sent' && !isOwn)) continue;
     if (peers.size && !(isOwn ? dto.recipients.some((r) => peers.has(r.address)) : peers.has(dto.createdBy))) continue;
     if (filters.hasAttachments !== undefined && (dto.attachments.length > 0) !== filters.hasAttachments) continue;
-    let opened: { message: Message } | { error: unknown } = await openMessage(participant, dto, relationships).then(
+    let opened: { message: Message } | { error: unknown } = await openMessage(participant, dto).then(
       (message) => ({ message }),
       (error: unknown) => ({ error }),
     );

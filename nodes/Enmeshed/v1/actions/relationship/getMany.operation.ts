@@ -1,6 +1,6 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
-import { listRelationships, sync, type Participant } from '../../../../../lib/protocol';
+import { listRelationships, syncRegistry, type Participant } from '../../../../../lib/protocol';
 import { relationshipToJson } from '../../../../shared/output';
 import { limitField, returnAllField } from '../../helpers/fields';
 import { item } from '../../helpers/utils';
@@ -26,10 +26,8 @@ export async function execute(this: IExecuteFunctions, i: number, participant: P
   const returnAll = this.getNodeParameter('returnAll', i) as boolean;
   const limit = returnAll ? Infinity : (this.getNodeParameter('limit', i) as number);
   const statuses = this.getNodeParameter('status', i, []) as string[];
-  await sync(participant); // picks up relationship requests that arrived as events
-  const all = (await listRelationships(participant)).filter((r) => statuses.length === 0 || statuses.includes(r.status));
-  return all
-    .reverse()
-    .slice(0, limit)
-    .map((r) => item(relationshipToJson(r), i));
+  await syncRegistry(participant); // picks up relationship requests that arrived as events
+  // Newest first from the index; records are read for the returned ones only.
+  const relationships = await listRelationships(participant, { statuses, limit });
+  return relationships.map((r) => item(relationshipToJson(r), i));
 }
