@@ -25,7 +25,7 @@ import { PlatformCodes, PlatformError, isPlatformError, type DatawalletModificat
  * layout requires binding, makes that object INVALID: reading it throws `DatawalletEntryError`, so
  * the action that needs it stops instead of starting over from nothing (a counter block read as
  * "absent" would restart at 1). What remains possible — serving an older modification of the same
- * object, or withholding one — is the Platform's rollback, described in docs/security-state.md.
+ * object, or withholding one — is the Platform's rollback, described in docs/security.md ("Durable state").
  */
 
 export type Collection =
