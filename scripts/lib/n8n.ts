@@ -361,3 +361,69 @@ export async function portInUse(port: number): Promise<boolean> {
     server.listen(port, '127.0.0.1', () => server.close(() => resolve(false)));
   });
 }
+
+export interface WorkerOptions extends Omit<StartOptions, 'onSpawn'> {
+  /** `n8n worker --concurrency=N` (n8n's default: 10). */
+  concurrency?: number;
+  /**
+   * The port of the worker's health server (QUEUE_HEALTH_CHECK_*, on 127.0.0.1): the worker is
+   * ready when /healthz/readiness answers. Each worker needs its own, and its own
+   * N8N_RUNNERS_BROKER_PORT (give it in `env`).
+   */
+  healthPort: number;
+  /** More environment for this worker (wins over the home's). */
+  env?: NodeJS.ProcessEnv;
+  onSpawn?: (child: ChildProcess) => void;
+}
+
+/**
+ * `n8n worker` (queue mode: the home's environment must carry EXECUTIONS_MODE=queue, the Redis
+ * and database settings), resolved once its health server reports it ready.
+ */
+export async function startWorker(home: N8nHome, options: WorkerOptions): Promise<Running> {
+  let log = '';
+  const env: NodeJS.ProcessEnv = {
+    ...home.env,
+    QUEUE_HEALTH_CHECK_ACTIVE: 'true',
+    QUEUE_HEALTH_CHECK_PORT: String(options.healthPort),
+    N8N_WORKER_SERVER_ADDRESS: '127.0.0.1',
+    ...options.env,
+  };
+  const args = [home.n8n, 'worker', ...(options.concurrency ? [`--concurrency=${options.concurrency}`] : [])];
+  const child = spawn(home.node, args, { env, cwd: options.cwd, detached: options.detached, stdio: ['ignore', 'pipe', 'pipe'] });
+  options.onSpawn?.(child);
+  const onData = (d: Buffer) => {
+    const text = d.toString();
+    log = (log + text).slice(-LOG_LIMIT);
+    options.onOutput?.(text);
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const deadline = Date.now() + (options.timeoutMs ?? 120_000);
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`n8n worker exited early:\n${log.slice(-3000)}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${options.healthPort}/healthz/readiness`);
+      if (res.ok) break;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`n8n worker did not start in time:\n${log.slice(-3000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return {
+    process: child,
+    log: () => log,
+    exited,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 40_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
