@@ -7,6 +7,7 @@ import {
   messagesNewestFirst,
   openMessage,
   readFeed,
+  readTail,
   sync,
   type FeedPosition,
   type Message,
@@ -85,7 +86,7 @@ export async function seed(participant: Participant, options: PollOptions, exist
   const state: TriggerState = existing?.v === 1 ? { ...existing } : { v: 1 };
   const missing = missingParts(existing, options);
   if (missing.messages) {
-    const read = await readFeed(participant, { total: 0, seen: [] });
+    const read = await readTail(participant);
     const newest = read.messages[read.messages.length - 1];
     const floor = newest ? Date.parse(newest.createdAt) - FEED_LOOK_BACK_MS : 0;
     state.messages = {
