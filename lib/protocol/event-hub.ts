@@ -113,7 +113,10 @@ export function subscribeEvents(participant: Participant, subscriber: EventSubsc
       };
       const lingerMs = options.lingerMs ?? 10_000;
       if (lingerMs <= 0) close();
-      else ch.linger = setTimeout(close, lingerMs);
+      else {
+        ch.linger = setTimeout(close, lingerMs);
+        ch.linger.unref?.(); // the stream's socket alone decides whether it holds the process
+      }
     },
   };
 }
