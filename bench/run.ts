@@ -8,6 +8,7 @@
  *   3. messages: N Mails with an attachment, sent and received, ours vs transport (e2e-messages.ts)
  *   4. trigger cost: a poll with nothing new / with 50 new, with 1,000 and 10,000 old messages (trigger-cost.ts)
  *   5. cold start: the first node-style call in a fresh process vs warm (cold-start.ts)
+ *   6. trigger latency and idle cost: instant (event stream) vs polling every minute (instant.ts)
  *
  * The local Platform runs on loopback, in this process (BENCH_PLATFORM=child: in a child process,
  * platform-host.ts). Its limit of unreceived messages
@@ -19,6 +20,7 @@ import { closeAll } from '../test/interop/transport/harness';
 import { benchColdStart } from './cold-start';
 import { benchFileCrypto } from './crypto-files';
 import { benchFilesE2e } from './e2e-files';
+import { reportInstant } from './instant';
 import { benchMessages } from './e2e-messages';
 import { startBenchPlatform } from './platform-host';
 import { MiB, round } from './setup';
@@ -174,6 +176,9 @@ async function main(): Promise<void> {
   console.log(`  (the emulator itself lists messages in O(all), hence its growing Platform ms; the old messages were filled in ${(large.fillMs / 1000).toFixed(0)} s)`);
   targets.trigger_poll_work_independent_of_old_messages = independent;
   summary.trigger_poll_work_independent_of_old_messages = independent;
+
+  // 6. Instant vs polling trigger (its own Platform: a short keep-alive period) --------------------
+  await reportInstant(quick, summary, targets);
 
   summary.bench_seconds = Math.round((Date.now() - started) / 1000);
   for (const [k, v] of Object.entries(targets)) summary[`target_${k}_met`] = v;
