@@ -46,6 +46,10 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
       });
       answer.pipe(res);
     });
+    // A client that hangs up (an event stream closed) ends the upstream request too.
+    res.on('close', () => {
+      if (!res.writableFinished) out.destroy();
+    });
     out.on('error', () => {
       if (!res.headersSent) res.writeHead(502);
       res.end();

@@ -10,6 +10,7 @@
  *   5. cold start of the built package: require of the node, first and warm Message → Send (cold-start.ts)
  *   6. relationships: one organisation with 10, 1,000 and 10,000 relationships, each action of a
  *      fresh worker (relationships.ts; the fixture is cached under .tmp/, built on the first run)
+ *   7. trigger latency and idle cost: instant (event stream) vs polling every minute (instant.ts)
  *
  * The local Platform runs on loopback, in this process (BENCH_PLATFORM=child: in a child process,
  * platform-host.ts). Its limit of unreceived messages
@@ -21,6 +22,7 @@ import { closeAll } from '../test/interop/transport/harness';
 import { benchColdStart } from './cold-start';
 import { benchFileCrypto } from './crypto-files';
 import { benchFilesE2e } from './e2e-files';
+import { reportInstant } from './instant';
 import { benchMessages } from './e2e-messages';
 import { startBenchPlatform } from './platform-host';
 import { MiB, round } from './setup';
@@ -206,6 +208,9 @@ async function main(): Promise<void> {
 
   // 6. Relationships at scale (a cached fixture on its own Platform) ---------------------------------
   reportRelationships(await benchRelationships(quick ? 1 : 3), summary, targets);
+
+  // 6. Instant vs polling trigger (its own Platform: a short keep-alive period) --------------------
+  await reportInstant(quick, summary, targets);
 
   summary.bench_seconds = Math.round((Date.now() - started) / 1000);
   for (const [k, v] of Object.entries(targets)) summary[`target_${k}_met`] = v;

@@ -8,7 +8,7 @@
  *
  * each with 1,000 and with 10,000 old messages in the recipient's list, to show that the work
  * follows the new messages, not the old ones. The one-time seed (first active poll) is shown too:
- * it reads the whole list once.
+ * it reads the count, the newest message and the tail pages its look-back reaches.
  *
  * The old messages are filled in fast: the sender sends one real message, then posts copies of it
  * (the same encrypted body and key wrap, so each is a valid message the recipient could open)

@@ -3,7 +3,7 @@
  *
  *   node -r ts-node/register/transpile-only platform/cli.ts [--port 8091] [--data DIR]
  *        [--client-id test --client-secret test] [--admin-key KEY] [--token-lifetime SECONDS]
- *        [--max-recipients N] [--max-unreceived N] [--lenient-passwords] [--sse-keep-alive-ms N (240000)]
+ *        [--max-recipients N] [--max-unreceived N] [--lenient-passwords] [--sse-keep-alive-ms N (240000)] [--no-sse]
  *
  * Prints exactly one line on stdout once it accepts requests:
  *   enmeshed local Platform ready at http://localhost:N
@@ -24,6 +24,7 @@ function parseArgs(argv: string[]): Map<string, string> {
     const eq = a.indexOf('=');
     if (eq > 0) out.set(a.slice(2, eq), a.slice(eq + 1));
     else if (a === '--lenient-passwords') out.set('lenient-passwords', 'true');
+    else if (a === '--no-sse') out.set('no-sse', 'true');
     else {
       const v = argv[i + 1];
       if (v === undefined || v.startsWith('--')) throw new Error(`missing value for ${a}`);
@@ -64,6 +65,7 @@ async function main(): Promise<void> {
       maxUnreceivedMessages: intArg(args, 'max-unreceived'),
       strictPasswordPolicy: args.has('lenient-passwords') ? false : undefined,
       sseKeepAliveMs: intArg(args, 'sse-keep-alive-ms'),
+      sse: args.has('no-sse') ? false : undefined,
     });
   } catch (e) {
     process.stderr.write(`could not start the local Platform: ${(e as Error).message}\n`);

@@ -57,6 +57,8 @@ export interface PlatformConfig {
   defaultSyncRunDurationSeconds: number;
   /** SSE keep-alive period (SseServer:KeepAliveEventIntervalInSeconds, 240 s); read when a stream connects. */
   sseKeepAliveMs: number;
+  /** Whether the SseServer is deployed: without it, its routes answer 404 as the ingress does. */
+  sse: boolean;
   /** Key for the /admin routes; undefined disables them. */
   adminKey?: string;
   faults?: FaultHook;
@@ -80,6 +82,7 @@ export const DEFAULT_CONFIG: PlatformConfig = {
   challengeLifetimeSeconds: 600,
   defaultSyncRunDurationSeconds: 10,
   sseKeepAliveMs: 240_000,
+  sse: true,
 };
 
 export const TIER_ID = 'TIRBasicTierLocal000';

@@ -5,9 +5,10 @@
 // qrcode-generator) is bundled, so installing through the Community Nodes UI fetches nothing and
 // our axios cannot clash with n8n's. n8n-workflow stays external: n8n provides it (peer dependency).
 //
-//   dist/nodes/enmeshed.js                              both nodes and everything they use, once
+//   dist/nodes/enmeshed.js                              every node and everything they use, once
 //   dist/nodes/Enmeshed/Enmeshed.node.js                what package.json "n8n" names: a one-line
 //   dist/nodes/EnmeshedTrigger/EnmeshedTrigger.node.js  re-export each from enmeshed.js
+//   dist/nodes/EnmeshedInstantTrigger/EnmeshedInstantTrigger.node.js
 //   dist/credentials/EnmeshedApi.credentials.js         the credential (type imports only)
 //   dist/lib/cli/main.js                                the create-identity command (package "bin")
 //   dist/THIRD-PARTY-NOTICES.txt                        licences of the bundled packages
@@ -46,6 +47,7 @@ const common = {
 const NODES = [
   { className: 'Enmeshed', source: './nodes/Enmeshed/Enmeshed.node', out: 'nodes/Enmeshed/Enmeshed.node.js' },
   { className: 'EnmeshedTrigger', source: './nodes/EnmeshedTrigger/EnmeshedTrigger.node', out: 'nodes/EnmeshedTrigger/EnmeshedTrigger.node.js' },
+  { className: 'EnmeshedInstantTrigger', source: './nodes/EnmeshedInstantTrigger/EnmeshedInstantTrigger.node', out: 'nodes/EnmeshedInstantTrigger/EnmeshedInstantTrigger.node.js' },
 ];
 const SHARED = 'nodes/enmeshed.js';
 

@@ -2,6 +2,7 @@ import FormData from 'form-data';
 import { HttpClient, type BodySink, type HttpOptions, type RequestSpec } from './http';
 import { PlatformError } from './errors';
 import { TokenManager, type DeviceLogin } from './auth';
+import { EventStream, type EventStreamOptions } from './events-stream';
 import type * as T from './types';
 import { checkFileMetadata, checkMessage, checkRelationship, checkTemplate, checkToken } from './validate';
 
@@ -67,6 +68,15 @@ export class PlatformClient {
   /** Number of logins so far (tests, benchmarks). */
   get logins(): number {
     return this.auth?.logins ?? 0;
+  }
+
+  /** The SseServer's event stream of this device (events-stream.ts), logged in as this client; not started yet. */
+  eventStream(options: Omit<EventStreamOptions, 'baseUrl' | 'auth'> = {}): EventStream {
+    const auth = this.auth;
+    if (!auth) {
+      throw new PlatformError({ kind: 'authentication', code: 'error.client.noLogin', method: 'GET', path: '/api/v1/sse', message: 'the event stream needs a device login (username and password)' });
+    }
+    return new EventStream({ ...options, baseUrl: this.baseUrl, auth: { authorization: () => auth.authorization(), invalidate: (rejected) => auth.invalidate(rejected) } });
   }
 
   // --- plumbing ---------------------------------------------------------------------------------

@@ -3,4 +3,5 @@ export * from './errors';
 export * from './http';
 export * from './auth';
 export * from './client';
+export * from './events-stream';
 export type * from './types';

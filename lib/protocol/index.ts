@@ -14,5 +14,7 @@ export * from './sync';
 export type { FileReference } from './file-reference';
 export type { IdentityInfo } from './identity-info';
 export * from './message-feed';
+export * from './event-hub';
+export * from './instant';
 export * from './app';
 export { DatawalletEntryError } from '../state/datawallet';

@@ -5,9 +5,9 @@ import type { Participant } from './participant';
  * Reading the message list from its tail. The Backbone lists an identity's messages oldest first
  * and has no date filter, so a naive poll costs O(all messages). We remember how many messages
  * there were; the next read starts at the page holding the first unseen one and only walks back
- * while a page may still hold messages newer than the watermark. Nothing new costs one request, or
- * two when the last five minutes hold more messages than that page (npm run bench: 2 requests with
- * 1,000 and with 10,000 old messages alike).
+ * while a page may still hold messages newer than the watermark. Nothing new costs one request for
+ * one record (`nothingNew`), whatever the list's length; a cursor that starts now reads only the tail
+ * (`readTail`). npm run bench shows both with 1,000 and 10,000 old messages.
  *
  * Exactly-once is the caller's job (the trigger): this returns every message newer than
  * `watermark − lookBackMs` that is not in `seen`, so a message that becomes visible late (its
@@ -28,9 +28,10 @@ export interface FeedRead {
   messages: MessageDto[];
   /**
    * Every message read whose createdAt lies inside the look-back window, handled ones included: the
-   * caller keeps only these of its `seen` ids (an id not among them has left the window).
+   * caller keeps only these of its `seen` ids (an id not among them has left the window). Absent when
+   * one record showed that nothing changed: the caller's `seen` stands as it is.
    */
-  window: { id: string; createdAt: string }[];
+  window?: { id: string; createdAt: string }[];
   /** Total at this read. */
   total: number;
   /** Requests made (for benchmarks). */
@@ -44,14 +45,36 @@ function tooOld(dto: MessageDto, floor: number): boolean {
   return Date.parse(dto.createdAt) < floor;
 }
 
+type PageReader = (page: number, size: number) => Promise<{ items: MessageDto[]; pagination?: { totalRecords: number } }>;
+
+/**
+ * Whether the list is as the cursor left it, from one record: the message at position `total` (page
+ * `total` of size 1) must still be one the cursor handled — the newest — and the count unchanged.
+ * The count is real only for a full page (the Backbone computes it from the page otherwise), which
+ * a page of one record that exists is. Anything else (a longer or shorter list, another message at
+ * that position, a cursor that handled none) sends the caller to the full read.
+ *
+ * Not seen here: a message that becomes visible late while our own identity hides exactly as many
+ * (decomposing a relationship) in the same interval; the next read that sees a change catches it if
+ * it is still inside the look-back window.
+ */
+async function nothingNew(position: FeedPosition, fetch: PageReader): Promise<boolean> {
+  if (position.total === 0) return (await fetch(1, 1)).items.length === 0;
+  if (!position.seen.length) return false;
+  const page = await fetch(position.total, 1);
+  const total = page.pagination?.totalRecords ?? page.items.length;
+  return total === position.total && page.items.length === 1 && position.seen.includes(page.items[0].id);
+}
+
 export async function readFeed(ctx: Participant, position: FeedPosition, pageSize = FEED_PAGE_SIZE, lookBackMs = FEED_LOOK_BACK_MS): Promise<FeedRead> {
   const seen = new Set(position.seen);
   const floor = position.watermark ? Date.parse(position.watermark) - lookBackMs : -Infinity;
   let requests = 0;
-  const fetch = async (page: number) => {
+  const fetch = async (page: number, size = pageSize) => {
     requests++;
-    return ctx.client.messagesPage(page, pageSize);
+    return ctx.client.messagesPage(page, size);
   };
+  if (await nothingNew(position, fetch)) return { messages: [], total: position.total, requests };
 
   // Start at the page that holds message number `total` (1-based), i.e. where new ones begin.
   let pageNumber = Math.max(1, Math.ceil(Math.max(position.total, 1) / pageSize));
@@ -81,6 +104,21 @@ export async function readFeed(ctx: Participant, position: FeedPosition, pageSiz
   const unique = [...new Map(inWindow.filter((dto) => !seen.has(dto.id)).map((m) => [m.id, m])).values()];
   unique.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
   return { messages: unique, window: inWindow.map((dto) => ({ id: dto.id, createdAt: dto.createdAt })), total, requests };
+}
+
+/**
+ * The newest message and every one within `lookBackMs` before it: where a cursor that starts now
+ * stands (the trigger's seed), in O(1) requests however long the list is — the count (page 1 of
+ * size 1), the newest message (the last page of size 1), then the tail pages the look-back reaches.
+ */
+export async function readTail(ctx: Participant, pageSize = FEED_PAGE_SIZE, lookBackMs = FEED_LOOK_BACK_MS): Promise<FeedRead> {
+  const probe = await ctx.client.messagesPage(1, 1);
+  const total = probe.pagination?.totalRecords ?? probe.items.length;
+  if (total <= 1) return { messages: probe.items, window: probe.items.map((dto) => ({ id: dto.id, createdAt: dto.createdAt })), total, requests: 1 };
+  const [newest] = (await ctx.client.messagesPage(total, 1)).items;
+  // The list shrank between the two reads: read it whole, as a cursor without a position does.
+  const read = await readFeed(ctx, newest ? { total, watermark: newest.createdAt, seen: [] } : { total: 0, seen: [] }, pageSize, lookBackMs);
+  return { ...read, requests: read.requests + 2 };
 }
 
 /** Newest first, for "Get Many": walks pages from the tail; the consumer stops when it has enough. */

@@ -1,4 +1,4 @@
-import type { IDataObject, INodeExecutionData, INodeType, INodeTypeDescription, IPollFunctions } from 'n8n-workflow';
+import type { IDataObject, INodeExecutionData, INodeType, INodeTypeDescription, IPollFunctions, ITriggerFunctions } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 import { attachmentsToBinary } from '../shared/binary';
 import { toNodeError } from '../shared/errors';
@@ -98,15 +98,7 @@ export class EnmeshedTrigger implements INodeType {
   methods = { credentialTest: { enmeshedApiTest } };
 
   async poll(this: IPollFunctions): Promise<INodeExecutionData[][] | null> {
-    const events = this.getNodeParameter('events', []) as TriggerEventName[];
-    const options = this.getNodeParameter('options', {}) as IDataObject;
-    const pollOptions: PollOptions = {
-      events,
-      peers: String(options.peers ?? '')
-        .split(/[,;\s]+/)
-        .filter(Boolean),
-      attachments: (options.attachments as PollOptions['attachments']) ?? 'any',
-    };
+    const { pollOptions, options } = triggerParameters(this);
     try {
       const participant = await participantFor(this);
       if (this.getMode() === 'manual') {
@@ -134,8 +126,23 @@ export class EnmeshedTrigger implements INodeType {
   }
 }
 
-async function toItems(
-ctx: IPollFunctions,
+/** The Events and Options parameters, shared with the Enmeshed Instant Trigger. */
+export function triggerParameters(ctx: IPollFunctions | ITriggerFunctions): { pollOptions: PollOptions; options: IDataObject } {
+  const events = ctx.getNodeParameter('events', []) as TriggerEventName[];
+  const options = ctx.getNodeParameter('options', {}) as IDataObject;
+  const pollOptions: PollOptions = {
+    events,
+    peers: String(options.peers ?? '')
+      .split(/[,;\s]+/)
+      .filter(Boolean),
+    attachments: (options.attachments as PollOptions['attachments']) ?? 'any',
+  };
+  return { pollOptions, options };
+}
+
+/** The items of a poll's events (shared with the Enmeshed Instant Trigger). */
+export async function toItems(
+ctx: IPollFunctions | ITriggerFunctions,
   events: TriggerEvent[],
   options: IDataObject,
   participant: Awaited<ReturnType<typeof participantFor>>,

@@ -9,6 +9,7 @@ import {
   messagesNewestFirst,
   openMessage,
   readFeed,
+  readTail,
   repeatedMessageError,
   syncRegistry,
   type FeedPosition,
@@ -95,7 +96,7 @@ export async function seed(participant: Participant, options: PollOptions, exist
   const state: TriggerState = existing?.v === 1 ? { ...existing } : { v: 1 };
   const missing = missingParts(existing, options);
   if (missing.messages) {
-    const read = await readFeed(participant, { total: 0, seen: [] });
+    const read = await readTail(participant);
     const newest = read.messages[read.messages.length - 1];
     const floor = newest ? Date.parse(newest.createdAt) - FEED_LOOK_BACK_MS : 0;
     state.messages = {
@@ -162,7 +163,7 @@ async function pollMessages(participant: Participant, position: MessageCursor, o
   const watermark = handled.reduce((w, d) => (!w || d.createdAt > w ? d.createdAt : w), position.watermark);
   const floor = watermark ? Date.parse(watermark) - FEED_LOOK_BACK_MS : -Infinity;
   const handledIds = new Set([...position.seen, ...handled.map((d) => d.id)]);
-  const seen = [...new Set(read.window.filter((m) => handledIds.has(m.id) && Date.parse(m.createdAt) >= floor).map((m) => m.id))];
+  const seen = read.window ? [...new Set(read.window.filter((m) => handledIds.has(m.id) && Date.parse(m.createdAt) >= floor).map((m) => m.id))] : position.seen;
   const kept = [...recent].filter(([, r]) => Date.parse(r.keep) >= floor - REPLAY_TOLERANCE_MS).map(([digest, r]): RecentDigest => [digest, r.id, r.keep]);
   return { events, cursor: { total: read.total, watermark, seen, ...(kept.length ? { recent: kept } : {}) } };
 }

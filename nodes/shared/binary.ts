@@ -1,4 +1,4 @@
-import type { IBinaryData, IExecuteFunctions, IPollFunctions } from 'n8n-workflow';
+import type { IBinaryData, IExecuteFunctions, IPollFunctions, ITriggerFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 import { downloadFile, type FileReference, type Participant } from '../../lib/protocol';
 
@@ -29,7 +29,7 @@ export async function readBinary(ctx: IExecuteFunctions, itemIndex: number, prop
 
 /** Downloads attachments into binary properties named <prefix><index>. */
 export async function attachmentsToBinary(
-  ctx: IExecuteFunctions | IPollFunctions,
+  ctx: IExecuteFunctions | IPollFunctions | ITriggerFunctions,
   participant: Participant,
   attachments: FileReference[],
   prefix: string,

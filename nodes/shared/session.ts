@@ -1,4 +1,4 @@
-import type { ICredentialDataDecryptedObject, IExecuteFunctions, ILoadOptionsFunctions, IPollFunctions } from 'n8n-workflow';
+import type { ICredentialDataDecryptedObject, IExecuteFunctions, ILoadOptionsFunctions, IPollFunctions, ITriggerFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 import { cryptoReady } from '../../lib/crypto';
 import { IdentityRecordError, openParticipant, parseIdentityRecord, type Participant } from '../../lib/protocol';
@@ -8,7 +8,7 @@ import { IdentityRecordError, openParticipant, parseIdentityRecord, type Partici
  * process, so parallel executions reuse its login, datawallet view and counter block.
  */
 export async function participantFor(
-  ctx: IExecuteFunctions | IPollFunctions | ILoadOptionsFunctions,
+  ctx: IExecuteFunctions | IPollFunctions | ITriggerFunctions | ILoadOptionsFunctions,
   credentials?: ICredentialDataDecryptedObject,
 ): Promise<Participant> {
   const c = credentials ?? (await ctx.getCredentials<ICredentialDataDecryptedObject>('enmeshedApi'));

@@ -1,6 +1,6 @@
 /**
  * Server-sent events (Backbone SseServer, SseController): GET /api/v1/sse and /api/v2/sse on the Consumer
- * API's host, as the ingress routes them.
+ * API's host, as the ingress routes them; 404 when the SseServer is not deployed (config `sse: false`).
  *
  *   - Auth: ASP.NET's JwtBearer with its defaults (5 min clock skew, error details on): a missing token gets a
  *     bare 401 with `WWW-Authenticate: Bearer`; a bad one `Bearer error="invalid_token"` (with an
@@ -71,6 +71,7 @@ export function registerSse(router: Router): void {
   for (const version of ['v1', 'v2']) {
     router.add('GET', `/api/${version}/sse`, 'anonymous', (ctx): Reply => {
       const p = ctx.platform;
+      if (!p.config.sse) return { status: 404 };
       const bearer = checkBearer(p, ctx.req, CLOCK_SKEW_MS);
       if (!('auth' in bearer)) {
         let challenge = 'Bearer';

@@ -13,7 +13,7 @@
  * burst after 20 messages until the trigger's next poll (once a minute) read them.
  */
 import { base64UrlToJson, parseCipher } from '../../lib/crypto';
-import type { MessageDto } from '../../lib/platform';
+import type { MessageDto } from '../../lib/backbone';
 import { isMail, openMessage, sync, type Participant, type Relationship } from '../../lib/protocol';
 import { SUBJECT_PATTERN } from './workflows';
 

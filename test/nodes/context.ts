@@ -13,7 +13,9 @@
  *    in the default (memory) mode — `data` is base64 — or in 'filesystem' mode, where `data` is only
  *    the marker "filesystem-v2" and the bytes sit behind `id` (catches nodes that read `.data`);
  *  - poll contexts: getWorkflowStaticData('node') returns ONE object, reused across calls;
- *    getMode() / getActivationMode() as n8n sets them.
+ *    getMode() / getActivationMode() as n8n sets them;
+ *  - trigger contexts: emit() records the static data as n8n saves it on every emit, then the items;
+ *    saveFailedExecution() and emitError() are recorded apart (the second deactivates in n8n).
  */
 import { randomUUID } from 'node:crypto';
 import { parse as parsePath } from 'node:path';
@@ -36,6 +38,7 @@ import {
   type INodeProperties,
   type INodeTypeDescription,
   type IPollFunctions,
+  type ITriggerFunctions,
   type Logger,
 } from 'n8n-workflow';
 import { Enmeshed } from '../../nodes/Enmeshed/Enmeshed.node';
@@ -416,4 +419,94 @@ export function credentialTestContext(): ICredentialTestFunctions & { logs: LogE
       },
     },
   } as unknown as ICredentialTestFunctions & { logs: LogEntry[] };
+}
+
+// ------------------------------------------------------------------------------------------------
+// ITriggerFunctions
+// ------------------------------------------------------------------------------------------------
+
+export interface TriggerContextOptions {
+  parameters: INodeParameters;
+  credentials?: ICredentialDataDecryptedObject;
+  /** 'trigger' for a published workflow, 'manual' for the editor's "Listen for test event". */
+  mode: 'trigger' | 'manual';
+  /** The workflow's static data of this node; the SAME object across activations of the workflow. */
+  staticData?: IDataObject;
+  activationMode?: 'init' | 'activate' | 'update' | 'manual';
+  binaryMode?: BinaryMode;
+  description: INodeTypeDescription;
+  nodeType: string;
+  nodeName?: string;
+}
+
+export type TestTriggerFunctions = ITriggerFunctions & {
+  logs: LogEntry[];
+  staticData: IDataObject;
+  /** What each emit() passed, in order. */
+  emitted: INodeExecutionData[][][];
+  /** The static data as n8n saves it on every emit (JSON, taken when emit is called). */
+  saved: string[];
+  /** Errors passed to saveFailedExecution (the workflow stays active) and emitError (n8n deactivates it). */
+  failedExecutions: Error[];
+  fatalErrors: Error[];
+  /** Resolves with the next emit's data (or rejects after timeoutMs). */
+  nextEmit(timeoutMs?: number): Promise<INodeExecutionData[][]>;
+};
+
+/**
+ * A trigger() context as n8n-core's TriggerContext gives it: emit() saves the workflow's static data
+ * (here: records it) and starts an execution; saveFailedExecution() records a failed execution;
+ * emitError() deactivates the workflow. In manual mode n8n replaces emit/emitError after trigger()
+ * returned (runTrigger in triggers-and-pollers.js) — the same functions here, recording as above.
+ */
+export function triggerContext(options: TriggerContextOptions): TestTriggerFunctions {
+  const params = parameterReader(options.description, options.parameters, 1);
+  const node = makeNode(options.nodeName ?? options.description.defaults.name ?? 'Trigger', options.nodeType, 1, params.forItem(0));
+  const staticData: IDataObject = options.staticData ?? {};
+  const logs: LogEntry[] = [];
+  const emitted: INodeExecutionData[][][] = [];
+  const saved: string[] = [];
+  const failedExecutions: Error[] = [];
+  const fatalErrors: Error[] = [];
+  const waiters = new Set<(data: INodeExecutionData[][]) => void>();
+  const ctx = {
+    logs,
+    staticData,
+    emitted,
+    saved,
+    failedExecutions,
+    fatalErrors,
+    logger: testLogger(logs),
+    getNode: () => node,
+    getNodeParameter: (name: string, fallbackValue?: unknown, opts?: IGetNodeParameterOptions) => params.read(name, 0, fallbackValue, opts),
+    getCredentials: credentialGetter(() => node, options.credentials),
+    getMode: () => options.mode,
+    getActivationMode: () => options.activationMode ?? (options.mode === 'manual' ? 'manual' : 'activate'),
+    getWorkflowStaticData: (type: string) => (type === 'node' ? staticData : {}),
+    getWorkflow: () => ({ id: 'test-workflow', name: 'Test workflow', active: options.mode === 'trigger' }),
+    getTimezone: () => 'UTC',
+    getInstanceId: () => 'test-instance',
+    emit: (data: INodeExecutionData[][]) => {
+      saved.push(JSON.stringify(staticData));
+      emitted.push(data);
+      for (const w of [...waiters]) w(data);
+    },
+    saveFailedExecution: (error: Error) => void failedExecutions.push(error),
+    emitError: (error: Error) => void fatalErrors.push(error),
+    nextEmit: (timeoutMs = 5_000) =>
+      new Promise<INodeExecutionData[][]>((resolve, reject) => {
+        const done = (data: INodeExecutionData[][]) => {
+          waiters.delete(done);
+          clearTimeout(timer);
+          resolve(data);
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(done);
+          reject(new Error(`no emit within ${timeoutMs} ms; logs: ${JSON.stringify(logs.map((l) => l.message))}`));
+        }, timeoutMs);
+        waiters.add(done);
+      }),
+    helpers: binaryHelpers(() => node, () => [], options.binaryMode ?? 'default'),
+  };
+  return ctx as unknown as TestTriggerFunctions;
 }
