@@ -114,7 +114,7 @@ export async function readFeed(ctx: Participant, position: FeedPosition, pageSiz
 export async function readTail(ctx: Participant, pageSize = FEED_PAGE_SIZE, lookBackMs = FEED_LOOK_BACK_MS): Promise<FeedRead> {
   const probe = await ctx.client.messagesPage(1, 1);
   const total = probe.pagination?.totalRecords ?? probe.items.length;
-  if (total <= 1) return { messages: probe.items, window: probe.items.map((dto) => ({ id: dto.id, createdAt: dto.createdAt })), total, requests: 1 };
+  if (total <= 1) return { messages: probe.items, total, requests: 1 };
   const [newest] = (await ctx.client.messagesPage(total, 1)).items;
   // The list shrank between the two reads: read it whole, as a cursor without a position does.
   const read = await readFeed(ctx, newest ? { total, watermark: newest.createdAt, seen: [] } : { total: 0, seen: [] }, pageSize, lookBackMs);
