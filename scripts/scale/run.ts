@@ -23,7 +23,7 @@
  *   npm run test:scale [-- --keep] [--requests 500] [--concurrency 20] [--kill-requests 150]
  *                      [--kill-after 50] [--workers 2] [--worker-concurrency 10]
  */
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -141,6 +141,39 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     say(`${signal}: stopping everything`);
     void cleanup().then(() => process.exit(signal === 'SIGINT' ? 130 : 143));
   });
+}
+
+/**
+ * If this process dies without cleaning up (SIGKILL, a crash), a detached watchdog stops the process
+ * groups we started (they are detached so that a Ctrl-C reaches only us) and removes the temporary
+ * folder: `add` records a group and the signal that stops it gently; SIGKILL follows after 15 s.
+ */
+function watchdog(tmp: string): { add: (child: ChildProcess, signal: NodeJS.Signals) => void; stop: () => void } {
+  const list = path.join(tmp, 'process-groups');
+  fs.writeFileSync(list, '');
+  const script = `
+    const fs = require('fs');
+    const [parent, list, dir] = process.argv.slice(1);
+    const alive = (pid) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+    const timer = setInterval(() => {
+      if (alive(Number(parent))) return;
+      clearInterval(timer);
+      let groups = [];
+      try { groups = fs.readFileSync(list, 'utf8').split('\\n').filter(Boolean).map((l) => l.split(' ')); } catch {}
+      for (const [pid, signal] of groups) try { process.kill(-Number(pid), signal); } catch {}
+      setTimeout(() => {
+        for (const [pid] of groups) try { process.kill(-Number(pid), 'SIGKILL'); } catch {}
+        if (dir) setTimeout(() => fs.rmSync(dir, { recursive: true, force: true }), 1000);
+      }, 15000);
+    }, 1000);`;
+  const child = spawn(process.execPath, ['-e', script, String(process.pid), list, OPTIONS.keep ? '' : tmp], { detached: true, stdio: 'ignore' });
+  child.unref();
+  return {
+    add: (c, signal) => {
+      if (c.pid !== undefined) fs.appendFileSync(list, `${c.pid} ${signal}\n`);
+    },
+    stop: () => void child.kill('SIGKILL'),
+  };
 }
 
 /** Kills what is left of a detached child's process group (e.g. n8n's task runner). */
@@ -309,6 +342,8 @@ async function main(): Promise<Summary> {
   onCleanup('temporary folder', async () => {
     if (!OPTIONS.keep) fs.rmSync(tmp, { recursive: true, force: true });
   });
+  const guard = watchdog(tmp);
+  onCleanup('watchdog', async () => guard.stop());
 
   // --- infrastructure -------------------------------------------------------------------------------
   const setupStarted = Date.now();
@@ -320,9 +355,9 @@ async function main(): Promise<Summary> {
   const [redis, postgres] = await step(
     'Redis and PostgreSQL started on loopback',
     async (): Promise<[Service, Postgres]> => {
-      const r = await startRedis(bins.redis, path.join(tmp, 'redis'), await freePort());
+      const r = await startRedis(bins.redis, path.join(tmp, 'redis'), await freePort(), (child) => guard.add(child, 'SIGTERM'));
       onCleanup('redis', () => r.stop());
-      const p = await startPostgres(bins.postgres, path.join(tmp, 'postgres'), await freePort());
+      const p = await startPostgres(bins.postgres, path.join(tmp, 'postgres'), await freePort(), (child) => guard.add(child, 'SIGINT'));
       onCleanup('postgres', () => p.stop());
       return [r, p];
     },
@@ -416,12 +451,14 @@ async function main(): Promise<Summary> {
   };
   // Executions each worker is running now, from its log ("Worker started/finished execution N").
   const running = Array.from({ length: OPTIONS.workers }, () => new Set<string>());
-  const stopper = (name: string) => (child: ChildProcess) =>
+  const stopper = (name: string) => (child: ChildProcess) => {
+    guard.add(child, 'SIGTERM');
     onCleanup(name, async () => {
       child.kill('SIGTERM');
       await waitExit(child, 30_000);
       killGroup(child);
     });
+  };
   const [mainRunning, ...workers] = await step(
     `n8n main (queue mode) and ${OPTIONS.workers} × n8n worker --concurrency=${OPTIONS.workerConcurrency} started`,
     () =>

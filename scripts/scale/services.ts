@@ -116,12 +116,13 @@ async function waitUntil(what: string, timeoutMs: number, child: ChildProcess, l
   }
 }
 
-export async function startRedis(binary: string, dir: string, port: number): Promise<Service> {
+export async function startRedis(binary: string, dir: string, port: number, onSpawn?: (child: ChildProcess) => void): Promise<Service> {
   fs.mkdirSync(dir, { recursive: true });
   const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--protected-mode', 'yes'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true, // a Ctrl-C reaches only us; we stop it
   });
+  onSpawn?.(child);
   const { log, exited } = track('redis', child);
   await waitUntil('redis-server', 20_000, child, log, async () => log().includes('Ready to accept connections'));
   return { name: 'redis', port, process: child, log, stop: () => stopChild(child, exited, 'SIGTERM') };
@@ -134,7 +135,7 @@ function asPostgresUser(command: string, args: string[]): [string, string[]] {
   return ['setpriv', [`--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--', command, ...args]];
 }
 
-export async function startPostgres(bin: string, dir: string, port: number): Promise<Postgres> {
+export async function startPostgres(bin: string, dir: string, port: number, onSpawn?: (child: ChildProcess) => void): Promise<Postgres> {
   const data = path.join(dir, 'data');
   const sockets = path.join(dir, 'run');
   fs.mkdirSync(sockets, { recursive: true });
@@ -160,6 +161,7 @@ export async function startPostgres(bin: string, dir: string, port: number): Pro
     '-c', 'max_connections=200',
   ]);
   const child = spawn(cmd, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  onSpawn?.(child);
   const { log, exited } = track('postgres', child);
   const psql = which('psql');
   const database = psql ? 'n8n' : 'postgres';
