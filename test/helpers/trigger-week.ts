@@ -29,7 +29,7 @@ export interface TriggerWeekResult {
   ms: number;
 }
 
-export async function simulateTriggerWeek(week: { messages: number; spanMs: number; sampleEvery?: number }): Promise<TriggerWeekResult> {
+export async function simulateTriggerWeek(week: { messages: number; spanMs: number; sampleEvery?: number; onSample?: (sample: TriggerWeekSample) => void }): Promise<TriggerWeekResult> {
   const started = Date.now();
   const platform = await startPlatform({ maxUnreceivedMessages: 1_000_000 });
   let offset = 0;
@@ -65,7 +65,9 @@ export async function simulateTriggerWeek(week: { messages: number; spanMs: numb
       }
       if (i % sampleEvery === 0 || i === week.messages) {
         const cursor = (JSON.parse(staticData) as { cursor: TriggerState }).cursor.messages!;
-        samples.push({ sent: i, bytes: Buffer.byteLength(staticData), seen: cursor.seen.length, recent: cursor.recent?.length ?? 0 });
+        const sample = { sent: i, bytes: Buffer.byteLength(staticData), seen: cursor.seen.length, recent: cursor.recent?.length ?? 0 };
+        samples.push(sample);
+        week.onSample?.(sample);
       }
     }
     return { samples, emitted, errors, duplicates, ms: Date.now() - started };
