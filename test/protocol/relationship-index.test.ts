@@ -37,7 +37,7 @@ import {
   type ParticipantCredential,
 } from '../../lib/protocol';
 import { poll, seed, type PollOptions } from '../../nodes/EnmeshedTrigger/poller';
-import { searchRelationships } from '../../nodes/Enmeshed/v1/methods/listSearch';
+import { searchPeers, searchRelationships } from '../../nodes/Enmeshed/v1/methods/listSearch';
 import { inOneDay, newParticipant } from '../helpers/participants';
 import { startProxy, type TestProxy } from '../helpers/proxy';
 import { relate } from '../helpers/relate';
@@ -175,6 +175,26 @@ describe('every action costs the same with 10 and with 300 relationships', () =>
         .map(([name, r]) => `${name} ${r.length}/${large.steps[name].length}`)
         .join('; ')}; datawallet objects read at open ${small.modificationsRead}/${large.modificationsRead}\n`,
     );
+  });
+
+  test('the pickers page through the index: 50 at a time with a pagination token, each relationship once; a search narrows it', async () => {
+    const { org } = orgs.get(300)!;
+    const picker = loadOptionsContext({ credentials: { ...org.credential } });
+    const peers: string[] = [];
+    let token: string | undefined;
+    let pages = 0;
+    do {
+      const page = await searchPeers.call(picker, undefined, token);
+      expect(page.results.length).toBeLessThanOrEqual(50);
+      peers.push(...page.results.map((r) => String(r.value)));
+      token = page.paginationToken;
+      pages++;
+    } while (token);
+    expect(pages).toBeGreaterThanOrEqual(6);
+    expect(new Set(peers).size).toBe(peers.length);
+    expect(peers).toEqual(expect.arrayContaining(requestors.map((r) => r.address))); // and the newcomer accepted above
+    const found = await searchPeers.call(picker, requestors[123].address.slice(-10).toUpperCase());
+    expect(found).toEqual({ results: [{ name: expect.stringContaining(requestors[123].address), value: requestors[123].address }], paginationToken: undefined });
   });
 });
 
