@@ -179,8 +179,6 @@ export class EventStream {
   /** Ends the stream being read (set while one is). */
   private hangUp?: () => void;
   private wake?: () => void;
-  /** Requests made and response body bytes received (for benchmarks). */
-  readonly counts = { requests: 0, bytes: 0 };
 
   constructor(private readonly options: EventStreamOptions) {
     this.paths = options.paths ?? ['/api/v1/sse', '/api/v2/sse'];
@@ -301,7 +299,6 @@ export class EventStream {
       timedOut = true;
       controller.abort();
     }, this.connectTimeoutMs);
-    this.counts.requests++;
     try {
       const response = await axios.request<IncomingMessage>({
         baseURL: this.options.baseUrl,
@@ -372,7 +369,6 @@ export class EventStream {
       this.hangUp = () => finish({ reason: 'ended', message: 'closed' });
       alive();
       response.on('data', (chunk: Buffer) => {
-        this.counts.bytes += chunk.length;
         try {
           parser.push(chunk);
         } catch (error) {

@@ -104,16 +104,20 @@ export class EnmeshedInstantTrigger implements INodeType {
     }
     const fallbackPollMs = wholeSeconds(this.getNodeParameter('fallbackPollSeconds', 60), 5, 60) * 1000;
     const report = stateReporter(this, fallbackPollMs);
+    let active = true;
     const run = runInstant(
       participant,
       {
         poll: async () => {
           const result = await poll(participant, staticData.cursor as TriggerState, pollOptions);
+          // Deactivated meanwhile: nothing emitted, so the cursor stays where it was.
+          if (!active) return false;
           if (!result.events.length) {
             staticData.cursor = result.state;
             return false;
           }
           const items = await toItems(this, result.events, options, participant);
+          if (!active) return false;
           // The new cursor goes in only now, right before the items it covers (n8n saves it on emit).
           staticData.cursor = result.state;
           this.emit([items]);
@@ -134,7 +138,12 @@ export class EnmeshedInstantTrigger implements INodeType {
         pollAtStart: previous?.v === 1,
       },
     );
-    return { closeFunction: async () => run.close() };
+    return {
+      closeFunction: async () => {
+        active = false;
+        run.close();
+      },
+    };
   }
 }
 

@@ -36,6 +36,8 @@ test('the tarball holds the bundles, icons, codex files and notices, and install
       'dist/lib/cli/main.js',
       'dist/nodes/Enmeshed/Enmeshed.node.js',
       'dist/nodes/Enmeshed/Enmeshed.node.json',
+      'dist/nodes/EnmeshedInstantTrigger/EnmeshedInstantTrigger.node.js',
+      'dist/nodes/EnmeshedInstantTrigger/EnmeshedInstantTrigger.node.json',
       'dist/nodes/EnmeshedTrigger/EnmeshedTrigger.node.js',
       'dist/nodes/EnmeshedTrigger/EnmeshedTrigger.node.json',
       'dist/nodes/enmeshed.js',

@@ -20,7 +20,7 @@ jest.setTimeout(60_000);
 let platform: PlatformHandle;
 let alice: Participant;
 let sseRequests: number;
-let messagesFault: (() => boolean) | undefined;
+let messagesFault: (() => '500' | { delayMs: number } | undefined) | undefined;
 const running: { close: () => Promise<void> }[] = [];
 
 const MESSAGES: INodeParameters = { events: ['messageReceived'] };
@@ -31,7 +31,7 @@ beforeAll(async () => {
   alice = await newParticipant(platform.baseUrl);
   platform.setFaults((req) => {
     if (/\/sse$/.test(req.path)) sseRequests++;
-    if (req.method === 'GET' && req.path === '/api/v2/Messages' && messagesFault?.()) return '500';
+    if (req.method === 'GET' && req.path === '/api/v2/Messages') return messagesFault?.();
     return undefined;
   });
 });
@@ -148,7 +148,7 @@ test('a failing poll: one failed execution, retried, the message emitted once th
   const { ctx } = await activate(org);
   await until('the stream', () => streamOpen(ctx));
   let failing = true;
-  messagesFault = () => failing;
+  messagesFault = () => (failing ? '500' : undefined);
   const id = await mail(org, 'during an outage');
   await until('the failure', () => ctx.failedExecutions.length === 1, 10_000);
   failing = false;
@@ -156,6 +156,22 @@ test('a failing poll: one failed execution, retried, the message emitted once th
   expect(idsOf(ctx.emitted)).toEqual([id]);
   expect(ctx.failedExecutions).toHaveLength(1);
   expect(ctx.fatalErrors).toEqual([]);
+});
+
+test('deactivated while a poll runs: nothing emitted, the cursor where it was', async () => {
+  const org = await organisation();
+  const staticData: IDataObject = {};
+  const { ctx, close } = await activate(org, MESSAGES, staticData);
+  await until('the stream', () => streamOpen(ctx));
+  const cursor = JSON.stringify(staticData.cursor);
+  let reads = 0;
+  messagesFault = () => (reads++ === 0 ? { delayMs: 1_000 } : undefined);
+  await mail(org, 'in flight');
+  await until('the poll reading', () => reads > 0, 2_000);
+  await close();
+  await sleep(2_500);
+  expect(ctx.emitted).toEqual([]);
+  expect(JSON.stringify(staticData.cursor)).toBe(cursor);
 });
 
 describe('"Listen for test event" (manual)', () => {
