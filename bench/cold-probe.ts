@@ -45,7 +45,8 @@ function context(credential: Record<string, string>, parameters: Record<string, 
 async function main(): Promise<void> {
   const [credentialText, peer, runsText] = process.argv.slice(2);
   const bootMs = process.uptime() * 1000;
-  const loaded = (part: string): boolean => Object.keys(require.cache).some((file) => file.includes(`${path.sep}node_modules${path.sep}${part}${path.sep}`));
+  // by the package's folder name (the install may be a shared folder not called node_modules)
+  const loaded = (name: string): boolean => Object.keys(require.cache).some((file) => file.includes(`${path.sep}${name}${path.sep}`));
 
   let t = now();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
