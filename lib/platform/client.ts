@@ -450,15 +450,16 @@ export class PlatformClient {
 
   /** The encrypted blob, as the Backbone stores it, in one buffer sized from the Content-Length. */
   downloadFile(id: string, timeoutMs = 120_000): Promise<Buffer> {
-    return this.downloadFileInto(id, collect, timeoutMs);
+    return this.downloadFileInto(id, collect, { timeoutMs });
   }
 
   /**
    * The encrypted blob, handed to `sink` as it arrives (a fresh sink per attempt; see BodySink):
-   * whoever reads the blob anyway needs no copy of it.
+   * whoever reads the blob anyway needs no copy of it. `expectedBytes`: its size if known (the
+   * metadata's cipherSize), which lets a small blob use the shared connection.
    */
-  downloadFileInto<R>(id: string, sink: (contentLength: number | undefined) => BodySink<R>, timeoutMs = 120_000): Promise<R> {
-    return this.call({ method: 'GET', path: `${API}/Files/${seg(id)}`, sink, timeoutMs });
+  downloadFileInto<R>(id: string, sink: (contentLength: number | undefined) => BodySink<R>, options: { expectedBytes?: number; timeoutMs?: number } = {}): Promise<R> {
+    return this.call({ method: 'GET', path: `${API}/Files/${seg(id)}`, sink, expectedBytes: options.expectedBytes, timeoutMs: options.timeoutMs ?? 120_000 });
   }
 
   /** Files this identity uploaded. */

@@ -59,6 +59,8 @@ export interface RequestSpec {
   sink?: (contentLength: number | undefined) => BodySink<unknown>;
   /** A body written piece by piece as the connection takes it (large uploads), instead of `body`. */
   source?: BodySource;
+  /** With a sink: the size the answer's body is expected to have, if known (see `streamed`). */
+  expectedBytes?: number;
   /** Safe to repeat after an unknown outcome. Defaults to true for GET/HEAD. */
   idempotent?: boolean;
   timeoutMs?: number;
@@ -205,8 +207,11 @@ export class HttpClient {
    * read (`onread`), and whose body is written from one 256 KiB buffer, refilled once the socket took
    * it. node:http would allocate a buffer per socket read plus a copy of it per body chunk, garbage
    * that V8 frees only at its next collection — for a 7 MiB file that was about 2.7× the file in RSS
-   * on top of the file itself. Behind an HTTP proxy (environment variables, which axios honours) it
-   * goes through axios as a stream instead.
+   * on top of the file itself. A connection of its own costs a handshake (two round trips with TLS)
+   * that a shared keep-alive connection saves: bodies known to be smaller than DIRECT_FROM_BYTES
+   * (a message's small attachment), whose garbage does not matter, go through axios as a stream
+   * instead — and so does everything behind an HTTP proxy (environment variables, which axios
+   * honours).
    */
   private async streamed<T>(spec: RequestSpec, method: string, authorization?: string): Promise<{ status: number; outcome: HttpResponse<T> | PlatformError }> {
     const idleMs = spec.timeoutMs ?? this.options.timeoutMs;
@@ -227,7 +232,8 @@ export class HttpClient {
     };
     let status: number;
     let headers: Record<string, unknown>;
-    if (!proxied()) {
+    const size = spec.source?.length ?? spec.expectedBytes;
+    if (!proxied() && (size === undefined || size >= DIRECT_FROM_BYTES)) {
       const url = new URL(this.baseUrl + spec.path);
       if (spec.query?.size) url.search = spec.query.toString();
       const requestHeaders: Record<string, string> = { Accept: 'application/json', ...spec.headers, 'Accept-Encoding': 'identity' };
@@ -327,6 +333,8 @@ function globalTlsOptions(): tls.ConnectionOptions {
   return Object.fromEntries(TLS_OPTIONS.filter((name) => options[name] !== undefined).map((name) => [name, options[name]]));
 }
 
+/** Bodies from this size on go over a connection of their own (see HttpClient.streamed). */
+export const DIRECT_FROM_BYTES = 256 * 1024;
 const READ_BUFFER = 64 * 1024;
 /** Larger than a read: each write is a system call and an event-loop turn (a 7 MiB upload took ~150). */
 const WRITE_BUFFER = 256 * 1024;
@@ -334,13 +342,13 @@ const MAX_HEAD = 64 * 1024;
 
 const failure = (message: string, code: string): Error => Object.assign(new Error(message), { code });
 
-/** A body source as a stream of fresh buffers (for axios, behind a proxy). */
+/** A body source as a stream of fresh buffers (for axios). */
 function pieces(source: BodySource): Readable {
   const reader = source.open();
   return new Readable({
     read() {
       try {
-        const chunk = Buffer.allocUnsafe(WRITE_BUFFER);
+        const chunk = Buffer.allocUnsafe(Math.min(WRITE_BUFFER, source.length || 1));
         const n = reader.read(chunk);
         this.push(n > 0 ? chunk.subarray(0, n) : null);
       } catch (error) {

@@ -220,12 +220,12 @@ export async function downloadFile(ctx: ProtocolContext, reference: FileReferenc
   // file) is ever held. A blob that cannot be read stops the decoding but not the hashing, so a
   // damaged blob is still reported as damaged rather than as undecryptable.
   const reader = new CipherJsonReader(`file ${id}`);
-  const received = await ctx.client.downloadFileInto(id, (contentLength) => {
+  const sink = (contentLength: number | undefined) => {
     reader.reset(contentLength);
     const hash = sha512Stream();
     let unreadable: unknown;
     return {
-      write(chunk) {
+      write(chunk: Buffer) {
         hash.update(chunk);
         if (unreadable === undefined) {
           try {
@@ -237,7 +237,8 @@ export async function downloadFile(ctx: ProtocolContext, reference: FileReferenc
       },
       end: () => ({ cipherHash: toBase64Url(hash.digest()), unreadable }),
     };
-  });
+  };
+  const received = await ctx.client.downloadFileInto(id, sink, { expectedBytes: dto.cipherSize });
   if (received.cipherHash !== dto.cipherHash) {
     throw new ProtocolError('protocol.file.hashMismatch', `File ${id} arrived damaged (its hash does not match the Platform's record)`, id);
   }

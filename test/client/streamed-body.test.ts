@@ -302,3 +302,39 @@ describe('a body from a source (uploads)', () => {
     }
   });
 });
+
+test('bodies known to be small share the keep-alive connection (axios); large or unknown ones get their own', async () => {
+  const connections: string[] = [];
+  const answer: Step = (req, res) => {
+    connections.push(`${req.method} ${req.headers.connection}`);
+    if (req.method === 'GET') pieces({ 'Content-Length': body.length })(req, res, Buffer.alloc(0));
+    else json(201, { result: { id: 'FILaaaaaaaaaaaaaaaaa' } })(req, res, Buffer.alloc(0));
+  };
+  server = await scriptedServer([], answer);
+  const c = client(server.url);
+  const { sink } = recorder();
+  const upload = (length: number) => ({
+    method: 'POST' as const,
+    path: '/api/v2/Files',
+    source: {
+      length,
+      open() {
+        let left = length;
+        return {
+          read(target: Buffer) {
+            const n = Math.min(target.length, left);
+            left -= n;
+            target.fill(1, 0, n);
+            return n;
+          },
+        };
+      },
+    },
+  });
+  expect((await c.request<Buffer>({ ...get(sink), expectedBytes: 1000 })).data.equals(body)).toBe(true);
+  expect((await c.request<Buffer>({ ...get(sink), expectedBytes: 1 << 20 })).data.equals(body)).toBe(true);
+  expect((await c.request<Buffer>(get(sink))).data.equals(body)).toBe(true);
+  await c.request(upload(1000));
+  await c.request(upload(1 << 20));
+  expect(connections).toEqual(['GET keep-alive', 'GET close', 'GET close', 'POST keep-alive', 'POST close']);
+});
