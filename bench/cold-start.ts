@@ -1,5 +1,5 @@
 /**
- * Cold start of the built package as n8n runs it: `npm run build`, then fresh processes on plain
+ * Cold start of the built package as n8n runs it: the build's compile step, then fresh processes on plain
  * Node (`cold-probe.ts`, transpiled to .tmp/ so that no ts-node is involved) that require the
  * Enmeshed node from dist/ and execute "Message → Send" once cold and then warm, through the local
  * Platform. The Platform and the peer run here; the probe holds only the credential, like a new n8n
@@ -47,9 +47,13 @@ interface ProbeOutput {
 const run = promisify(execFile);
 const root = path.join(__dirname, '..');
 
-/** Builds the package (dist/) and the probe (.tmp/bench/cold-probe.js); returns the probe's path. */
+/**
+ * Compiles the package into dist/ as `npm run build` does (its icons do not matter here), with
+ * symlinks kept as they are so that it also works from a symlinked shared install; and the probe
+ * into .tmp/bench/cold-probe.js. Returns the probe's path.
+ */
 async function build(): Promise<string> {
-  await run('npm', ['run', 'build'], { cwd: root, maxBuffer: 16 << 20 });
+  await run(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.json', '--preserveSymlinks'], { cwd: root, maxBuffer: 16 << 20 });
   const source = readFileSync(path.join(__dirname, 'cold-probe.ts'), 'utf8');
   const { outputText } = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true } });
   const out = path.join(root, '.tmp', 'bench', 'cold-probe.js');

@@ -147,7 +147,7 @@ async function main(): Promise<void> {
 
       if (want('cold')) {
         const cold = await benchColdStart(platform, quick);
-        console.log(`\nCold start of the built package (npm run build; plain Node, no ts-node): fresh process, median of ${cold.probes}`);
+        console.log(`\nCold start of the built package (dist/, compiled as npm run build does; plain Node, no ts-node): fresh process, median of ${cold.probes}`);
         console.log(`  require of dist/nodes/Enmeshed/Enmeshed.node.js ${cold.requireMs.toFixed(1).padStart(7)} ms  (libsodium loaded: ${cold.libsodiumAtRequire ? 'yes' : 'no'}, axios loaded: ${cold.axiosAtRequire ? 'yes' : 'no'}; n8n-workflow before it, as in n8n: ${cold.n8nWorkflowMs.toFixed(0)} ms)`);
         console.log(`  first Message → Send    ${cold.firstMs.toFixed(1).padStart(7)} ms  = libsodium load + init ${cold.firstCryptoReadyMs.toFixed(1)} ms + the rest, ${cold.firstRequests} requests: ${cold.firstRequestLog.join(', ')}`);
         console.log(`  warm Message → Send     ${cold.warmMs.toFixed(1).padStart(7)} ms  (${cold.warmRequests} requests)`);
