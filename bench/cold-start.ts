@@ -1,5 +1,5 @@
 /**
- * Cold start of the built package as n8n runs it: `npm run build`, then fresh processes on plain
+ * Cold start of the built package as n8n runs it: the build's compile step, then fresh processes on plain
  * Node (`cold-probe.ts`, transpiled to .tmp/ so that no ts-node is involved) that require the
  * Enmeshed node from dist/ and execute "Message → Send" once cold and then warm, through the local
  * Platform. The Platform and the peer run here; the probe holds only the credential, like a new n8n
@@ -43,7 +43,7 @@ interface ProbeOutput {
 const run = promisify(execFile);
 const root = path.join(__dirname, '..');
 
-/** Builds the package (dist/) and the probe (.tmp/bench/cold-probe.js); returns the probe's path. */
+/** Builds the package (dist/, the bundle n8n loads) and the probe (.tmp/bench/cold-probe.js); returns the probe's path. */
 async function build(): Promise<string> {
   await run('npm', ['run', 'build'], { cwd: root, maxBuffer: 16 << 20 });
   const source = readFileSync(path.join(__dirname, 'cold-probe.ts'), 'utf8');

@@ -8,6 +8,7 @@ import * as nmshd from '@nmshd/crypto';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
+import { probeEnv } from './peak-rss';
 import sodium from 'libsodium-wrappers-sumo';
 import { cryptoReady, decryptCipherJson, encryptToCipherJson, generateSecretKey, toBase64Url } from '../lib/crypto';
 
@@ -36,7 +37,7 @@ function probe(mode: 'encrypt' | 'decrypt', size: number): number {
   const out = execFileSync(
     process.execPath,
     ['--expose-gc', '-r', 'ts-node/register/transpile-only', path.join(__dirname, 'rss-probe.ts'), mode, String(size)],
-    { encoding: 'utf8', cwd: path.join(__dirname, '..') },
+    { encoding: 'utf8', cwd: path.join(__dirname, '..'), env: probeEnv },
   );
   return (JSON.parse(out.trim().split('\n').pop()!) as { growth: number }).growth;
 }

@@ -21,6 +21,7 @@ import { newParticipant } from '../test/helpers/participants';
 import { createTransportAccount } from '../test/interop/transport/harness';
 import type { BenchPlatform } from './platform-host';
 import { rawDownload, rawUpload, type RawEndpoint } from './raw-http';
+import { probeEnv } from './peak-rss';
 import { MiB, gc, inOneDay, median, now } from './setup';
 
 export interface FileE2eRow {
@@ -45,7 +46,7 @@ async function probe(args: string[]): Promise<number> {
   const { stdout } = await run(
     process.execPath,
     ['--expose-gc', '-r', 'ts-node/register/transpile-only', path.join(__dirname, 'e2e-rss-probe.ts'), ...args],
-    { encoding: 'utf8', cwd: path.join(__dirname, '..'), maxBuffer: 1 << 20 },
+    { encoding: 'utf8', cwd: path.join(__dirname, '..'), maxBuffer: 1 << 20, env: probeEnv },
   );
   return (JSON.parse(stdout.trim().split('\n').pop()!) as { growth: number }).growth;
 }

@@ -10,7 +10,7 @@
  * operation alone. The peak mark is reset through /proc/self/clear_refs (Linux), as rss-probe.ts does.
  */
 import { randomBytes } from 'node:crypto';
-import { peakRss, resetPeak } from './peak-rss';
+import { peakRss, quiesce, resetPeak } from './peak-rss';
 import { downloadFile, openParticipant, parseReference, uploadFile, type FileReference } from '../lib/protocol';
 
 
@@ -29,8 +29,7 @@ async function main(): Promise<void> {
     const parsed = parseReference(referenceText);
     reference = { id: parsed.id, key: parsed.key, backboneBaseUrl: parsed.backboneBaseUrl ?? participant.baseUrl };
   }
-  const gc = (globalThis as { gc?: () => void }).gc;
-  gc?.();
+  await quiesce();
   const before = process.memoryUsage().rss;
   const reset = resetPeak();
   let bytes: number;

@@ -5,7 +5,7 @@
  * alone; elsewhere the lifetime maxRSS is used, which can only overstate the growth.
  */
 import { randomBytes } from 'node:crypto';
-import { peakRss, resetPeak } from './peak-rss';
+import { peakRss, quiesce, resetPeak } from './peak-rss';
 
 import { cryptoReady, decryptCipherJson, encryptToCipherJson, generateSecretKey } from '../lib/crypto';
 
@@ -16,8 +16,7 @@ async function main(): Promise<void> {
   const key = generateSecretKey();
   const plaintext = randomBytes(size);
   const blob = mode === 'decrypt' ? encryptToCipherJson(plaintext, key) : undefined;
-  const gc = (globalThis as { gc?: () => void }).gc;
-  gc?.();
+  await quiesce();
   const before = process.memoryUsage().rss;
   const reset = resetPeak();
   const result = blob ? decryptCipherJson(blob, key) : encryptToCipherJson(plaintext, key);

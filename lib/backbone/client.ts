@@ -1,5 +1,5 @@
-import FormData from 'form-data';
-import { HttpClient, type BodySink, type HttpOptions, type RequestSpec } from './http';
+import { randomBytes } from 'node:crypto';
+import { HttpClient, type BodySink, type BodySource, type HttpOptions, type RequestSpec } from './http';
 import { PlatformError } from './errors';
 import { TokenManager, type DeviceLogin } from './auth';
 import { EventStream, type EventStreamOptions } from './events-stream';
@@ -26,6 +26,92 @@ export interface PlatformClientOptions extends Omit<HttpOptions, 'baseUrl'> {
 
 const API = '/api/v2';
 const seg = (id: string): string => encodeURIComponent(id);
+
+/**
+ * A file blob produced while it is uploaded: its exact length, and a reader from its first byte (a
+ * new one per attempt) that also gives the blob's `cipherHash` once every byte was read. The
+ * multipart body's length must be known before that: `cipherHashLength` is the hash's length in
+ * bytes (default: base64url of SHA-512, 86).
+ */
+export interface BlobSource {
+  length: number;
+  cipherHashLength?: number;
+  open(): { read(target: Buffer): number; cipherHash(): string };
+}
+
+/** An upload whose blob is produced while it is sent; its cipherHash comes from the blob source. */
+export type StreamedUploadFileRequest = Omit<T.UploadFileRequest, 'content' | 'cipherHash'> & { content: BlobSource };
+
+/** base64url of a SHA-512 digest. */
+const SHA512_BASE64URL_LENGTH = 86;
+
+/** A blob that is already in memory, with its cipherHash. */
+function bufferedBlob(bytes: Buffer, cipherHash: string): BlobSource {
+  return {
+    length: bytes.length,
+    cipherHashLength: Buffer.byteLength(cipherHash),
+    open() {
+      let at = 0;
+      return {
+        read(target) {
+          const n = bytes.copy(target, 0, at);
+          at += n;
+          return n;
+        },
+        cipherHash: () => cipherHash,
+      };
+    },
+  };
+}
+
+/**
+ * The multipart/form-data body of an upload, produced piece by piece into the connection's buffer:
+ * the blob first, then cipherHash (known only once the blob was read; its length is known before),
+ * then the other fields — the layout of the form-data package, which the Backbone accepts.
+ */
+function uploadBody(request: StreamedUploadFileRequest): { contentType: string; source: BodySource } {
+  const boundary = `--------------------------${randomBytes(12).toString('hex')}`;
+  const field = (name: string): string => `\r\n--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n`;
+  const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="content"; filename="cipher.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`);
+  const hashHead = field('cipherHash');
+  const rest =
+    `${field('owner')}${request.owner}${field('ownerSignature')}${request.ownerSignature}${field('expiresAt')}${request.expiresAt}` +
+    `${field('encryptedProperties')}${request.encryptedProperties}\r\n--${boundary}--\r\n`;
+  const blob = request.content;
+  const hashLength = blob.cipherHashLength ?? SHA512_BASE64URL_LENGTH;
+  const source: BodySource = {
+    length: head.length + blob.length + hashHead.length + hashLength + Buffer.byteLength(rest),
+    open() {
+      const reader = blob.open();
+      // What is left to send, in order: the head, the blob, then the trailing fields.
+      let pending = head;
+      let stage: 'head' | 'blob' | 'tail' | 'done' = 'head';
+      return {
+        read(target) {
+          let written = 0;
+          while (written < target.length && stage !== 'done') {
+            if (stage === 'blob') {
+              const n = reader.read(target.subarray(written));
+              written += n;
+              if (n > 0) continue;
+              const cipherHash = reader.cipherHash();
+              if (Buffer.byteLength(cipherHash) !== hashLength) throw new Error(`a cipherHash of ${Buffer.byteLength(cipherHash)} bytes, not the ${hashLength} announced`);
+              pending = Buffer.from(hashHead + cipherHash + rest);
+              stage = 'tail';
+              continue;
+            }
+            const n = pending.copy(target, written);
+            written += n;
+            pending = pending.subarray(n);
+            if (pending.length === 0) stage = stage === 'head' ? 'blob' : 'done';
+          }
+          return written;
+        },
+      };
+    },
+  };
+  return { contentType: `multipart/form-data; boundary=${boundary}`, source };
+}
 
 /** A sink keeping the body in one buffer: sized from the Content-Length, grown only without one. */
 function collect(contentLength: number | undefined): BodySink<Buffer> {
@@ -362,19 +448,20 @@ export class PlatformClient {
 
   // --- files --------------------------------------------------------------------------------------
 
-  async uploadFile(request: T.UploadFileRequest, timeoutMs = 120_000): Promise<T.FileMetadataDto> {
-    // A fresh form per attempt: a multipart stream can only be read once.
-    const body = (): FormData => {
-      const form = new FormData();
-      form.append('content', request.content, { filename: 'cipher.bin', contentType: 'application/octet-stream' });
-      form.append('cipherHash', request.cipherHash);
-      form.append('owner', request.owner);
-      form.append('ownerSignature', request.ownerSignature);
-      form.append('expiresAt', request.expiresAt);
-      form.append('encryptedProperties', request.encryptedProperties);
-      return form;
-    };
-    return checkFileMetadata(await this.call({ method: 'POST', path: `${API}/Files`, body, timeoutMs }), { method: 'POST', path: `${API}/Files` });
+  /** Uploads a file whose blob is in memory. */
+  uploadFile(request: T.UploadFileRequest, timeoutMs = 120_000): Promise<T.FileMetadataDto> {
+    const { content, cipherHash, ...fields } = request;
+    return this.uploadFileStreamed({ ...fields, content: bufferedBlob(content, cipherHash) }, timeoutMs);
+  }
+
+  /**
+   * Uploads a file whose blob is produced while it is sent (see BlobSource): no buffer of the blob
+   * is needed, and producing it (encryption, encoding, hashing) overlaps with the transfer.
+   */
+  async uploadFileStreamed(request: StreamedUploadFileRequest, timeoutMs = 120_000): Promise<T.FileMetadataDto> {
+    const { contentType, source } = uploadBody(request);
+    const path = `${API}/Files`;
+    return checkFileMetadata(await this.call({ method: 'POST', path, source, headers: { 'Content-Type': contentType }, timeoutMs }), { method: 'POST', path });
   }
 
   async getFileMetadata(id: string): Promise<T.FileMetadataDto> {
@@ -384,15 +471,16 @@ export class PlatformClient {
 
   /** The encrypted blob, as the Backbone stores it, in one buffer sized from the Content-Length. */
   downloadFile(id: string, timeoutMs = 120_000): Promise<Buffer> {
-    return this.downloadFileInto(id, collect, timeoutMs);
+    return this.downloadFileInto(id, collect, { timeoutMs });
   }
 
   /**
    * The encrypted blob, handed to `sink` as it arrives (a fresh sink per attempt; see BodySink):
-   * whoever reads the blob anyway needs no copy of it.
+   * whoever reads the blob anyway needs no copy of it. `expectedBytes`: its size if known (the
+   * metadata's cipherSize), which lets a small blob use the shared connection.
    */
-  downloadFileInto<R>(id: string, sink: (contentLength: number | undefined) => BodySink<R>, timeoutMs = 120_000): Promise<R> {
-    return this.call({ method: 'GET', path: `${API}/Files/${seg(id)}`, sink, timeoutMs });
+  downloadFileInto<R>(id: string, sink: (contentLength: number | undefined) => BodySink<R>, options: { expectedBytes?: number; timeoutMs?: number } = {}): Promise<R> {
+    return this.call({ method: 'GET', path: `${API}/Files/${seg(id)}`, sink, expectedBytes: options.expectedBytes, timeoutMs: options.timeoutMs ?? 120_000 });
   }
 
   /** Files this identity uploaded. */

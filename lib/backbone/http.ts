@@ -1,7 +1,7 @@
 import type { AxiosInstance, AxiosResponse, Method } from 'axios';
 import * as https from 'node:https';
 import * as net from 'node:net';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import * as tls from 'node:tls';
 import { PlatformError } from './errors';
 
@@ -57,6 +57,10 @@ export interface RequestSpec {
    * once per attempt with the Content-Length if known; the response's data is what `end()` returns.
    */
   sink?: (contentLength: number | undefined) => BodySink<unknown>;
+  /** A body written piece by piece as the connection takes it (large uploads), instead of `body`. */
+  source?: BodySource;
+  /** With a sink: the size the answer's body is expected to have, if known (see `streamed`). */
+  expectedBytes?: number;
   /** Safe to repeat after an unknown outcome. Defaults to true for GET/HEAD. */
   idempotent?: boolean;
   timeoutMs?: number;
@@ -70,6 +74,16 @@ export interface RequestSpec {
 export interface BodySink<R> {
   write(chunk: Buffer): void;
   end(): R;
+}
+
+/**
+ * A request body produced while it is sent: its exact length, and a reader from its first byte (a
+ * new one per attempt) that fills the buffer it is given and returns how many bytes it wrote, 0 at
+ * the end. Its errors are passed on as they are.
+ */
+export interface BodySource {
+  length: number;
+  open(): { read(target: Buffer): number };
 }
 
 export interface HttpResponse<T> {
@@ -123,7 +137,7 @@ export class HttpClient {
       let nothingSent = false;
       try {
         let status: number;
-        if (spec.sink) {
+        if (spec.sink || spec.source) {
           ({ status, outcome } = await this.streamed<T>(spec, method, authorization));
         } else {
           const response = await this.send(spec, method, authorization);
@@ -132,7 +146,8 @@ export class HttpClient {
         }
         this.options.onRequest?.({ method, path: spec.path, status, attempt, ms: Date.now() - started });
       } catch (thrown) {
-        if (thrown instanceof SinkFailure) throw thrown.error;
+        const failed = thrown instanceof CallbackFailure ? thrown : (thrown as { cause?: unknown } | undefined)?.cause; // axios wraps errors
+        if (failed instanceof CallbackFailure) throw failed.error;
         outcome = this.transportError(thrown, method, spec.path);
         nothingSent = NOTHING_SENT.has((thrown as { code?: string }).code ?? '');
         this.options.onRequest?.({ method, path: spec.path, attempt, ms: Date.now() - started, error: outcome.code });
@@ -160,7 +175,8 @@ export class HttpClient {
   private async send(spec: RequestSpec, method: string, authorization?: string): Promise<AxiosResponse<Buffer>> {
     const headers: Record<string, string> = { Accept: 'application/json', ...spec.headers };
     if (authorization) headers.Authorization = authorization;
-    let data = typeof spec.body === 'function' ? (spec.body as () => unknown)() : spec.body;
+    let data = spec.source ? pieces(spec.source) : typeof spec.body === 'function' ? (spec.body as () => unknown)() : spec.body;
+    if (spec.source) headers['Content-Length'] = String(spec.source.length);
     const multipart = data as { pipe?: unknown; getHeaders?: () => Record<string, string> } | undefined;
     const isStream = typeof multipart?.pipe === 'function';
     if (isStream && typeof multipart?.getHeaders === 'function') Object.assign(headers, multipart.getHeaders());
@@ -176,29 +192,33 @@ export class HttpClient {
       headers,
       timeout: spec.timeoutMs ?? this.options.timeoutMs,
       // A sink takes the body as it arrives: no array of chunks and no concatenated copy of it.
-      ...(spec.sink ? { responseType: 'stream' as const } : {}),
+      ...(spec.sink || spec.source ? { responseType: 'stream' as const } : {}),
     });
   }
 
   /**
-   * A request whose 2xx body goes into a fresh sink (one per attempt); any other answer (an error
-   * envelope) is collected and read like every answer. The request's timeout is an idle timeout
-   * here, until the body's last byte. A connection that breaks or stalls midway fails the attempt
-   * as a network error or timeout, so a read is retried with a new sink.
+   * A request whose body is written from a source as the connection takes it, and/or whose 2xx
+   * answer goes into a fresh sink (one per attempt); any other answer (an error envelope, or the
+   * JSON answer to an upload) is collected and read like every answer. The request's timeout is an
+   * idle timeout here, until the answer's last byte. A connection that breaks or stalls midway fails
+   * the attempt as a network error or timeout, so a read is retried with a new sink.
    *
-   * A GET goes over a connection of its own that reads into one 64 KiB buffer, reused for every
-   * read (`onread`), and the body is handed to the sink straight from it: node:http would allocate
-   * a buffer per socket read plus a copy of it per body chunk, garbage that V8 frees only at its
-   * next collection — for a 7 MiB file that was about 2.7× the file in RSS on top of the file
-   * itself. Behind an HTTP proxy (environment variables, which axios honours) it goes through
-   * axios as a stream instead.
+   * It goes over a connection of its own whose reads land in one 64 KiB buffer, reused for every
+   * read (`onread`), and whose body is written from one 256 KiB buffer, refilled once the socket took
+   * it. node:http would allocate a buffer per socket read plus a copy of it per body chunk, garbage
+   * that V8 frees only at its next collection — for a 7 MiB file that was about 2.7× the file in RSS
+   * on top of the file itself. A connection of its own costs a handshake (two round trips with TLS)
+   * that a shared keep-alive connection saves: bodies known to be smaller than DIRECT_FROM_BYTES
+   * (a message's small attachment), whose garbage does not matter, go through axios as a stream
+   * instead — and so does everything behind an HTTP proxy (environment variables, which axios
+   * honours).
    */
   private async streamed<T>(spec: RequestSpec, method: string, authorization?: string): Promise<{ status: number; outcome: HttpResponse<T> | PlatformError }> {
     const idleMs = spec.timeoutMs ?? this.options.timeoutMs;
     let sink: BodySink<unknown> | undefined;
     const chunks: Buffer[] = [];
     const open = (status: number, headers: Record<string, unknown>): ((chunk: Buffer) => void) => {
-      if (status < 200 || status >= 300) return (chunk) => chunks.push(Buffer.from(chunk));
+      if (!spec.sink || status < 200 || status >= 300) return (chunk) => chunks.push(Buffer.from(chunk));
       const length = Number(headers['content-length']);
       sink = spec.sink!(Number.isSafeInteger(length) && length >= 0 ? length : undefined);
       const target = sink;
@@ -206,18 +226,19 @@ export class HttpClient {
         try {
           target.write(chunk);
         } catch (error) {
-          throw new SinkFailure(error);
+          throw new CallbackFailure(error);
         }
       };
     };
     let status: number;
     let headers: Record<string, unknown>;
-    if (method === 'GET' && !proxied()) {
+    const size = spec.source?.length ?? spec.expectedBytes;
+    if (!proxied() && (size === undefined || size >= DIRECT_FROM_BYTES)) {
       const url = new URL(this.baseUrl + spec.path);
       if (spec.query?.size) url.search = spec.query.toString();
       const requestHeaders: Record<string, string> = { Accept: 'application/json', ...spec.headers, 'Accept-Encoding': 'identity' };
       if (authorization) requestHeaders.Authorization = authorization;
-      ({ status, headers } = await getDirect(url, requestHeaders, idleMs, open));
+      ({ status, headers } = await direct(method, url, requestHeaders, spec.source, idleMs, open));
     } else {
       const response = (await this.send(spec, method, authorization)) as unknown as AxiosResponse<Readable>;
       status = response.status;
@@ -226,7 +247,7 @@ export class HttpClient {
     }
     if (sink) return { status, outcome: { status, data: sink.end() as T, headers } };
     const body = Buffer.concat(chunks);
-    return { status, outcome: this.interpret<T>({ status, headers, data: body } as AxiosResponse<Buffer>, { ...spec, sink: undefined }, method) };
+    return { status, outcome: this.interpret<T>({ status, headers, data: body } as AxiosResponse<Buffer>, { ...spec, sink: undefined, source: undefined }, method) };
   }
 
   private interpret<T>(response: AxiosResponse<Buffer>, spec: RequestSpec, method: string): HttpResponse<T> | PlatformError {
@@ -291,8 +312,8 @@ function withUnknownOutcome(error: PlatformError): PlatformError {
   });
 }
 
-/** A sink broke its promise not to throw: its error is passed on as it is, not retried. */
-class SinkFailure extends Error {
+/** A sink or a body source threw: its error is passed on as it is, not retried. */
+class CallbackFailure extends Error {
   constructor(readonly error: unknown) {
     super('the body sink failed');
   }
@@ -311,21 +332,45 @@ function globalTlsOptions(): tls.ConnectionOptions {
   return Object.fromEntries(TLS_OPTIONS.filter((name) => options[name] !== undefined).map((name) => [name, options[name]]));
 }
 
+/** Bodies from this size on go over a connection of their own (see HttpClient.streamed). */
+export const DIRECT_FROM_BYTES = 256 * 1024;
 const READ_BUFFER = 64 * 1024;
+/** Larger than a read: each write is a system call and an event-loop turn (a 7 MiB upload took ~150). */
+const WRITE_BUFFER = 256 * 1024;
 const MAX_HEAD = 64 * 1024;
 
 const failure = (message: string, code: string): Error => Object.assign(new Error(message), { code });
 
+/** A body source as a stream of fresh buffers (for axios). */
+function pieces(source: BodySource): Readable {
+  const reader = source.open();
+  return new Readable({
+    read() {
+      try {
+        const chunk = Buffer.allocUnsafe(Math.min(WRITE_BUFFER, source.length || 1));
+        const n = reader.read(chunk);
+        this.push(n > 0 ? chunk.subarray(0, n) : null);
+      } catch (error) {
+        this.destroy(new CallbackFailure(error));
+      }
+    },
+  });
+}
+
 /**
- * One HTTP/1.1 GET on a connection of its own (`Connection: close`), read through a single reused
- * buffer. `open` is called with the status and headers and returns where the body goes; each body
- * piece is a view of the read buffer, valid only during the call. Content-Length, chunked and
- * until-close bodies; interim 1xx answers are skipped. Rejects with a `code` like node:net does
- * (ECONNRESET, ETIMEDOUT, ECONNREFUSED…) when the connection fails before the body ended.
+ * One HTTP/1.1 request on a connection of its own (`Connection: close`): the body, if any, written
+ * from one buffer refilled by `source` each time the socket took it, the answer read through one
+ * reused buffer. `open` is called with the status and headers and returns where the answer's body
+ * goes; each piece is a view of the read buffer, valid only during the call. Content-Length,
+ * chunked and until-close bodies; interim 1xx answers are skipped; an answer that arrives before
+ * the body was sent ends the request. Rejects with a `code` like node:net does (ECONNRESET,
+ * ETIMEDOUT, ECONNREFUSED…) when the connection fails before the answer ended.
  */
-function getDirect(
+function direct(
+  method: string,
   url: URL,
   headers: Record<string, string>,
+  source: BodySource | undefined,
   idleMs: number,
   open: (status: number, headers: Record<string, unknown>) => (chunk: Buffer) => void,
 ): Promise<{ status: number; headers: Record<string, unknown> }> {
@@ -414,10 +459,30 @@ function getDirect(
     };
     const socket: net.Socket = secure ? tls.connect({ ...globalTlsOptions(), ...options, servername: net.isIP(host) ? undefined : host }) : net.connect(options);
     socket.setTimeout(idleMs, () => finish(failure('the Platform stalled', 'ETIMEDOUT')));
+    // The body: one buffer, refilled when the socket has taken it (at most one write in flight).
+    const reader = source?.open();
+    const outgoing = reader ? Buffer.allocUnsafe(WRITE_BUFFER) : undefined;
+    let sent = 0;
+    const pump = (): void => {
+      if (settled || !reader || !outgoing) return;
+      let n: number;
+      try {
+        n = reader.read(outgoing);
+      } catch (error) {
+        return finish(new CallbackFailure(error));
+      }
+      sent += n;
+      if (sent > source!.length || (n === 0 && sent !== source!.length)) {
+        return finish(new CallbackFailure(new Error(`the request body has ${sent} bytes, not the ${source!.length} announced`)));
+      }
+      if (n > 0) socket.write(outgoing.subarray(0, n), (error) => !error && pump());
+    };
     socket.once(secure ? 'secureConnect' : 'connect', () => {
-      const lines = [`GET ${url.pathname}${url.search} HTTP/1.1`, `Host: ${url.host}`, 'Connection: close', 'User-Agent: n8n-nodes-enmeshed'];
+      const lines = [`${method} ${url.pathname}${url.search} HTTP/1.1`, `Host: ${url.host}`, 'Connection: close', 'User-Agent: n8n-nodes-enmeshed'];
       for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
+      if (source) lines.push(`Content-Length: ${source.length}`);
       socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+      pump();
     });
     socket.on('error', (error) => finish(error));
     socket.on('end', () => {

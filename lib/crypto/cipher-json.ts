@@ -3,7 +3,7 @@ import { asBuffer, canonicalEnd, toBase64Url } from './encoding';
 import { CryptoError } from './errors';
 import { randomBytes } from './random';
 import { encrypt } from './aead';
-import { nodeChaChaAvailable, openInPlace, release, sealStream } from './xchacha';
+import { nodeChaChaAvailable, openInPlace, release, sealStream, type SealStream } from './xchacha';
 import { parseCipher, type SecretKey } from './wire';
 
 /**
@@ -26,37 +26,100 @@ function base64UrlLength(bytes: number): number {
   return Math.floor(bytes / 3) * 4 + (rest === 0 ? 0 : rest + 1);
 }
 
+const PREFIX = '{"cph":"';
+const suffixFor = (nonce: Uint8Array): string => `","alg":3,"nnc":"${toBase64Url(nonce)}","@type":"CryptoCipher"}`;
+
+/** Length in bytes of the cipher JSON blob of a plaintext of `plaintextLength` bytes. */
+export function cipherJsonLength(plaintextLength: number): number {
+  return PREFIX.length + base64UrlLength(plaintextLength + TAG) + suffixFor(new Uint8Array(NONCE_BYTES)).length;
+}
+
+/**
+ * Produces the blob of `encryptToCipherJson` piece by piece, into buffers the caller provides: an
+ * upload can encrypt while it sends, so no buffer of the blob ever exists. Encrypting the same
+ * plaintext with the same key and nonce gives the same bytes, so a retried upload starts a new
+ * writer.
+ */
+export class CipherJsonWriter {
+  /** The blob's length in bytes. */
+  readonly length: number;
+  private pending = ''; // text produced but not yet handed out (latin1: one byte per character)
+  private stage: 'prefix' | 'body' | 'suffix' | 'done' = 'prefix';
+  private offset = 0; // plaintext bytes encrypted so far
+  private carry: Buffer = Buffer.alloc(0); // 0–2 ciphertext bytes waiting for a whole base64 group
+  private readonly stream?: SealStream;
+  private readonly suffix: string;
+
+  constructor(
+    private readonly plaintext: Uint8Array,
+    private readonly key: SecretKey,
+    private readonly nonce: Uint8Array = randomBytes(NONCE_BYTES),
+  ) {
+    if (key.alg !== EncryptionAlgorithm.XCHACHA20_POLY1305 || key.key.length !== 32 || nonce.length !== NONCE_BYTES) {
+      throw new CryptoError('crypto.object.invalid', 'an XChaCha20-Poly1305 key of 32 bytes and a 24-byte nonce are needed');
+    }
+    this.suffix = suffixFor(nonce);
+    this.length = cipherJsonLength(plaintext.length);
+    if (nodeChaChaAvailable) this.stream = sealStream(key.key, nonce);
+  }
+
+  /** Writes the next bytes of the blob into `target`, from its start; returns how many (0 once all are out). */
+  read(target: Buffer): number {
+    let written = 0;
+    while (written < target.length && (this.pending || this.produce())) {
+      const n = target.write(this.pending, written, 'latin1');
+      written += n;
+      this.pending = this.pending.slice(n);
+    }
+    return written;
+  }
+
+  /** The next piece of text; false when the blob is complete. */
+  private produce(): boolean {
+    switch (this.stage) {
+      case 'prefix':
+        this.pending = PREFIX;
+        this.stage = 'body';
+        return true;
+      case 'body':
+        if (!this.stream) {
+          // Fallback: one shot through libsodium (same bytes, more memory).
+          this.pending = asBuffer(encrypt(this.plaintext, this.key, this.nonce).cph).toString('base64url');
+          this.stage = 'suffix';
+        } else if (this.offset < this.plaintext.length) {
+          const piece = this.stream.update(this.plaintext.subarray(this.offset, this.offset + CHUNK));
+          this.offset += CHUNK;
+          this.pending = this.encode(piece, false);
+          release(piece);
+        } else {
+          this.pending = this.encode(this.stream.finish(), true); // the tag
+          this.stage = 'suffix';
+        }
+        return true;
+      case 'suffix':
+        this.pending = this.suffix;
+        this.stage = 'done';
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /** base64url of the carry and `bytes`, up to a whole number of groups unless `last`. */
+  private encode(bytes: Buffer, last: boolean): string {
+    const data = this.carry.length ? Buffer.concat([this.carry, bytes]) : bytes;
+    const usable = last ? data.length : data.length - (data.length % 3);
+    this.carry = Buffer.from(data.subarray(usable)); // a copy: `bytes` is released by the caller
+    return data.toString('base64url', 0, usable);
+  }
+}
+
 /** UTF-8 bytes of the verbose CryptoCipher JSON of `plaintext` encrypted with a random nonce. */
 export function encryptToCipherJson(plaintext: Uint8Array, key: SecretKey, nonce: Uint8Array = randomBytes(NONCE_BYTES)): Buffer {
-  if (key.alg !== EncryptionAlgorithm.XCHACHA20_POLY1305 || key.key.length !== 32 || nonce.length !== NONCE_BYTES) {
-    throw new CryptoError('crypto.object.invalid', 'an XChaCha20-Poly1305 key of 32 bytes and a 24-byte nonce are needed');
-  }
-  const prefix = '{"cph":"';
-  const suffix = `","alg":3,"nnc":"${toBase64Url(nonce)}","@type":"CryptoCipher"}`;
-  const out = Buffer.allocUnsafe(prefix.length + base64UrlLength(plaintext.length + TAG) + suffix.length);
-  let pos = out.write(prefix, 0, 'latin1');
-
-  if (!nodeChaChaAvailable) {
-    // Fallback: one shot through libsodium (same bytes, more memory).
-    pos += out.write(asBuffer(encrypt(plaintext, key, nonce).cph).toString('base64url'), pos, 'latin1');
-  } else {
-    const stream = sealStream(key.key, nonce);
-    let carry: Buffer = Buffer.alloc(0);
-    const emit = (bytes: Buffer, last: boolean): void => {
-      const data = carry.length ? Buffer.concat([carry, bytes]) : bytes;
-      const usable = last ? data.length : data.length - (data.length % 3);
-      pos += out.write(data.subarray(0, usable).toString('base64url'), pos, 'latin1');
-      carry = Buffer.from(data.subarray(usable)); // a copy: `bytes` is released below
-    };
-    for (let offset = 0; offset < plaintext.length; offset += CHUNK) {
-      const piece = stream.update(plaintext.subarray(offset, offset + CHUNK));
-      emit(piece, false);
-      release(piece);
-    }
-    emit(stream.finish(), true);
-  }
-  pos += out.write(suffix, pos, 'latin1');
-  return pos === out.length ? out : out.subarray(0, pos);
+  const writer = new CipherJsonWriter(plaintext, key, nonce);
+  const out = Buffer.allocUnsafe(writer.length);
+  const written = writer.read(out);
+  return written === out.length ? out : out.subarray(0, written);
 }
 
 const WS = new Set([0x20, 0x09, 0x0a, 0x0d]);

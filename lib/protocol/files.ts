@@ -1,13 +1,15 @@
 import {
   CipherJsonReader,
+  CipherJsonWriter,
   HashAlgorithm,
+  cipherJsonLength,
   cipherToJson,
   decrypt,
   encrypt,
-  encryptToCipherJson,
   fromBase64Url,
   bytesEqual,
   fromUtf8,
+  generateNonce,
   generateSecretKey,
   parseCipher,
   parseSecretKey,
@@ -23,7 +25,7 @@ import {
   verify,
   type SecretKey,
 } from '../crypto';
-import type { FileMetadataDto } from '../backbone';
+import type { BlobSource, FileMetadataDto } from '../backbone';
 import type { Participant } from './participant';
 import { ProtocolError, isProtocolError, readById } from './errors';
 import type { FileReference } from './file-reference';
@@ -95,7 +97,25 @@ export async function uploadFile(ctx: Participant, input: UploadFileInput): Prom
     throw new ProtocolError('protocol.input.invalid', 'The file expiry must be a date in the future');
   }
   const contentKey = generateSecretKey();
-  const blob = encryptToCipherJson(input.content, contentKey);
+  // The blob is encrypted, encoded and hashed while it is sent (CipherJsonWriter): no buffer of it
+  // (1.33× the file) is held, and the work overlaps with the transfer. A retry encrypts again with
+  // the same nonce: the same bytes.
+  const contentNonce = generateNonce();
+  const blob: BlobSource = {
+    length: cipherJsonLength(input.content.length),
+    open() {
+      const writer = new CipherJsonWriter(input.content, contentKey, contentNonce);
+      const hash = sha512Stream();
+      return {
+        read(target) {
+          const n = writer.read(target);
+          hash.update(target.subarray(0, n));
+          return n;
+        },
+        cipherHash: () => toBase64Url(hash.digest()),
+      };
+    },
+  };
   const plaintextHash = sha512(input.content);
   const ownerSignature = sign(plaintextHash, ctx.identity.keys.device.prv, HashAlgorithm.SHA512);
   const metadata = transportStringify({
@@ -112,9 +132,8 @@ export async function uploadFile(ctx: Participant, input: UploadFileInput): Prom
   const metadataBytes = utf8(metadata);
   const metadataNonce = ctx.own.fileMetadataNonce(metadataBytes);
   const metadataKey = ctx.own.fileMetadataKey(metadataNonce);
-  const dto = await ctx.client.uploadFile({
+  const dto = await ctx.client.uploadFileStreamed({
     content: blob,
-    cipherHash: toBase64Url(sha512(blob)),
     owner: ctx.identity.address,
     ownerSignature: toBase64(signatureToJson(ownerSignature)),
     expiresAt: new Date(expires).toISOString(),
@@ -252,12 +271,12 @@ export async function downloadFile(ctx: Participant, reference: FileReference | 
   // file) is ever held. A blob that cannot be read stops the decoding but not the hashing, so a
   // damaged blob is still reported as damaged rather than as undecryptable.
   const reader = new CipherJsonReader(`file ${id}`);
-  const received = await ctx.client.downloadFileInto(id, (contentLength) => {
+  const sink = (contentLength: number | undefined) => {
     reader.reset(contentLength);
     const hash = sha512Stream();
     let unreadable: unknown;
     return {
-      write(chunk) {
+      write(chunk: Buffer) {
         hash.update(chunk);
         if (unreadable === undefined) {
           try {
@@ -269,7 +288,8 @@ export async function downloadFile(ctx: Participant, reference: FileReference | 
       },
       end: () => ({ cipherHash: toBase64Url(hash.digest()), unreadable }),
     };
-  });
+  };
+  const received = await ctx.client.downloadFileInto(id, sink, { expectedBytes: dto.cipherSize });
   if (received.cipherHash !== dto.cipherHash) {
     throw new ProtocolError('protocol.file.hashMismatch', `File ${id} arrived damaged (its hash does not match the Platform's record)`, id);
   }

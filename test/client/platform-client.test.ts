@@ -2,7 +2,7 @@
  * lib/backbone against the local Platform over real HTTP: every call the package makes, paging,
  * error mapping, token expiry and re-login.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { startPlatform, type PlatformHandle } from '../../platform/server';
 import { PlatformClient, PlatformError, isPlatformError } from '../../lib/backbone';
 import { createIdentity, type OnboardingResult } from '../../lib/protocol/onboarding';
@@ -331,6 +331,47 @@ describe('files and tokens', () => {
     expect(await code(cb.deleteFile(meta.id))).toBe('error.platform.forbidden');
     await ca.deleteFile(meta.id);
     expect(await code(ca.downloadFile(meta.id))).toBe('error.platform.recordNotFound');
+  });
+
+  /** A blob source over `bytes`, recording the size of every read; cipherHash as given or the real one. */
+  const sourceOf = (bytes: Buffer, reads: number[] = [], cipherHash?: string) => ({
+    length: bytes.length,
+    open() {
+      let at = 0;
+      return {
+        read(target: Buffer) {
+          const n = bytes.copy(target, 0, at);
+          at += n;
+          reads.push(n);
+          return n;
+        },
+        cipherHash: () => cipherHash ?? toBase64Url(createHash('sha512').update(bytes.subarray(0, at)).digest()),
+      };
+    },
+  });
+
+  test('streamed upload: the blob is read while it is sent, its cipherHash after it; the same file as a buffered upload', async () => {
+    const content = randomBytes(300_001);
+    const reads: number[] = [];
+    const meta = await clientFor(a).uploadFileStreamed({
+      content: sourceOf(content, reads),
+      owner: a.identity.address,
+      ownerSignature: blob(100),
+      expiresAt: future(),
+      encryptedProperties: blob(200),
+    });
+    expect(meta.cipherSize).toBe(content.length);
+    expect(meta.cipherHash).toBe(toBase64Url(createHash('sha512').update(content).digest()));
+    expect((await clientFor(b).downloadFile(meta.id)).equals(content)).toBe(true);
+    expect(reads.length).toBeGreaterThan(2); // in pieces, not at once
+  });
+
+  test('streamed upload over 10 MiB: refused by the Platform, and the client says so', async () => {
+    const big = Buffer.alloc(10 * 1024 * 1024 + 1, 0x41);
+    const result = await code(
+      clientFor(a).uploadFileStreamed({ content: sourceOf(big, [], blob(64)), owner: a.identity.address, ownerSignature: blob(100), expiresAt: future(), encryptedProperties: blob() }),
+    );
+    expect(result).toMatch(/requestBodyTooLarge|invalidPropertyValue/);
   });
 
   test('an upload over 10 MiB is refused by the Platform, and the client says so', async () => {

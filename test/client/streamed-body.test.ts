@@ -229,3 +229,112 @@ const tlsMaterial = selfSigned();
     await new Promise<void>((resolve) => srv.close(() => resolve()));
   }
 });
+
+describe('a body from a source (uploads)', () => {
+  /** A source over `bytes` that hands out at most `step` bytes per read. */
+  const sourceOf = (bytes: Buffer, step = 10_000, opened: number[] = []) => ({
+    length: bytes.length,
+    open() {
+      opened.push(1);
+      let at = 0;
+      return {
+        read(target: Buffer) {
+          const n = bytes.copy(target, 0, at, Math.min(bytes.length, at + step));
+          at += n;
+          return n;
+        },
+      };
+    },
+  });
+  const post = (source: ReturnType<typeof sourceOf> | { length: number; open(): { read(target: Buffer): number } }) => ({
+    method: 'POST' as const,
+    path: '/api/v2/Files',
+    source,
+    headers: { 'Content-Type': 'application/octet-stream' },
+  });
+  const created = json(201, { result: { id: 'FILaaaaaaaaaaaaaaaaa' } });
+
+  test('arrives whole with its Content-Length, written as the connection takes it; the JSON answer is read', async () => {
+    server = await scriptedServer([created]);
+    const response = await client(server.url).request<{ id: string }>(post(sourceOf(body)));
+    expect(response.data.id).toBe('FILaaaaaaaaaaaaaaaaa');
+    expect(server.requests[0].body).toBe(body.toString('utf8'));
+  });
+
+  test('a source that throws, or gives fewer bytes than announced: its error as it is, nothing retried', async () => {
+    server = await scriptedServer([], created);
+    const broken = new RangeError('source broke');
+    const throwing = { length: 100, open: () => ({ read: (): number => { throw broken; } }) };
+    expect(await client(server.url).request(post(throwing)).catch((e: unknown) => e)).toBe(broken);
+    const short = { ...sourceOf(body), length: body.length + 1 };
+    const error = await client(server.url).request(post(short)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect(error).not.toBeInstanceOf(PlatformError);
+    expect((error as Error).message).toMatch(/not the \d+ announced/);
+  });
+
+  test('an answer before the body was sent (here 413) is the outcome, not a broken connection', async () => {
+    const srv = await rawServer((socket) => {
+      socket.end('HTTP/1.1 413 Payload Too Large\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}');
+    });
+    try {
+      const opened: number[] = [];
+      const error = await client(srv.url).request(post(sourceOf(Buffer.alloc(8 * 1024 * 1024), 65536, opened))).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PlatformError);
+      expect(error).toMatchObject({ status: 413 });
+      expect(opened).toHaveLength(1);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('behind an HTTP proxy: through axios, the same bytes', async () => {
+    server = await scriptedServer([created]);
+    const saved = process.env.HTTP_PROXY;
+    process.env.HTTP_PROXY = server.url;
+    try {
+      const response = await client('http://platform.invalid').request<{ id: string }>(post(sourceOf(body)));
+      expect(response.data.id).toBe('FILaaaaaaaaaaaaaaaaa');
+      expect(server.requests[0].body).toBe(body.toString('utf8'));
+    } finally {
+      if (saved === undefined) delete process.env.HTTP_PROXY;
+      else process.env.HTTP_PROXY = saved;
+    }
+  });
+});
+
+test('bodies known to be small share the keep-alive connection (axios); large or unknown ones get their own', async () => {
+  const connections: string[] = [];
+  const answer: Step = (req, res) => {
+    connections.push(`${req.method} ${req.headers.connection}`);
+    if (req.method === 'GET') pieces({ 'Content-Length': body.length })(req, res, Buffer.alloc(0));
+    else json(201, { result: { id: 'FILaaaaaaaaaaaaaaaaa' } })(req, res, Buffer.alloc(0));
+  };
+  server = await scriptedServer([], answer);
+  const c = client(server.url);
+  const { sink } = recorder();
+  const upload = (length: number) => ({
+    method: 'POST' as const,
+    path: '/api/v2/Files',
+    source: {
+      length,
+      open() {
+        let left = length;
+        return {
+          read(target: Buffer) {
+            const n = Math.min(target.length, left);
+            left -= n;
+            target.fill(1, 0, n);
+            return n;
+          },
+        };
+      },
+    },
+  });
+  expect((await c.request<Buffer>({ ...get(sink), expectedBytes: 1000 })).data.equals(body)).toBe(true);
+  expect((await c.request<Buffer>({ ...get(sink), expectedBytes: 1 << 20 })).data.equals(body)).toBe(true);
+  expect((await c.request<Buffer>(get(sink))).data.equals(body)).toBe(true);
+  await c.request(upload(1000));
+  await c.request(upload(1 << 20));
+  expect(connections).toEqual(['GET keep-alive', 'GET close', 'GET close', 'POST keep-alive', 'POST close']);
+});
