@@ -164,7 +164,8 @@ describe.each(targets().map((t) => [t.name, t] as const))('%s', (_name, target) 
     const tally = { variants: variants.length, typedErrors: 0, results: 0, mustFail: 0 };
     for (const variant of variants) {
       let served = false;
-      proxy.rewrite(target.method, target.path, (response) => ((served = true), variant.apply(response.body)), { times: 1 });
+      // Every answer of the call is the malformed one (a poll reads the list twice when something is new).
+      proxy.rewrite(target.method, target.path, (response) => ((served = true), variant.apply(response.body)));
       const outcome = await outcomeOf(target.run(fresh()));
       proxy.clear();
       if (!served) problems.push(`${variant.name}: the variant was never served`);

@@ -341,14 +341,12 @@ export interface PollContextOptions {
 
 export type TestPollFunctions = IPollFunctions & { logs: LogEntry[]; staticData: IDataObject };
 
-export function pollContext(options: PollContextOptions): TestPollFunctions {
-  const description = options.description ?? new EnmeshedTrigger().description;
-  const params = parameterReader(description, options.parameters, 1);
-  const node = makeNode(options.nodeName ?? 'Enmeshed Trigger', 'n8n-nodes-enmeshed.enmeshedTrigger', 1, params.forItem(0));
+/** What poll and trigger contexts share: node, parameters, credential, modes, the workflow's static data, logs. */
+function workflowTriggerFunctions(options: PollContextOptions, node: INode, params: ReturnType<typeof parameterReader>) {
   const staticData: IDataObject = options.staticData ?? {};
   const globalData: IDataObject = {};
   const logs: LogEntry[] = [];
-  const ctx = {
+  return {
     logs,
     staticData,
     logger: testLogger(logs),
@@ -361,6 +359,16 @@ export function pollContext(options: PollContextOptions): TestPollFunctions {
     getWorkflow: () => ({ id: 'test-workflow', name: 'Test workflow', active: options.mode === 'trigger' }),
     getTimezone: () => 'UTC',
     getInstanceId: () => 'test-instance',
+    helpers: binaryHelpers(() => node, () => [], options.binaryMode ?? 'default'),
+  };
+}
+
+export function pollContext(options: PollContextOptions): TestPollFunctions {
+  const description = options.description ?? new EnmeshedTrigger().description;
+  const params = parameterReader(description, options.parameters, 1);
+  const node = makeNode(options.nodeName ?? 'Enmeshed Trigger', 'n8n-nodes-enmeshed.enmeshedTrigger', 1, params.forItem(0));
+  const ctx = {
+    ...workflowTriggerFunctions(options, node, params),
     getPollBudgetMs: () => 300_000,
     __emit: () => {
       throw new Error('poll() must return its items, not emit them');
@@ -368,7 +376,6 @@ export function pollContext(options: PollContextOptions): TestPollFunctions {
     __emitError: () => {
       throw new Error('poll() must throw, not emit errors');
     },
-    helpers: binaryHelpers(() => node, () => [], options.binaryMode ?? 'default'),
   };
   return ctx as unknown as TestPollFunctions;
 }
@@ -425,18 +432,10 @@ export function credentialTestContext(): ICredentialTestFunctions & { logs: LogE
 // ITriggerFunctions
 // ------------------------------------------------------------------------------------------------
 
-export interface TriggerContextOptions {
-  parameters: INodeParameters;
-  credentials?: ICredentialDataDecryptedObject;
-  /** 'trigger' for a published workflow, 'manual' for the editor's "Listen for test event". */
-  mode: 'trigger' | 'manual';
-  /** The workflow's static data of this node; the SAME object across activations of the workflow. */
-  staticData?: IDataObject;
-  activationMode?: 'init' | 'activate' | 'update' | 'manual';
-  binaryMode?: BinaryMode;
+/** As for a poll context; mode 'manual' is the editor's "Listen for test event". */
+export interface TriggerContextOptions extends Omit<PollContextOptions, 'description'> {
   description: INodeTypeDescription;
   nodeType: string;
-  nodeName?: string;
 }
 
 export type TestTriggerFunctions = ITriggerFunctions & {
@@ -462,30 +461,19 @@ export type TestTriggerFunctions = ITriggerFunctions & {
 export function triggerContext(options: TriggerContextOptions): TestTriggerFunctions {
   const params = parameterReader(options.description, options.parameters, 1);
   const node = makeNode(options.nodeName ?? options.description.defaults.name ?? 'Trigger', options.nodeType, 1, params.forItem(0));
-  const staticData: IDataObject = options.staticData ?? {};
-  const logs: LogEntry[] = [];
+  const base = workflowTriggerFunctions(options, node, params);
+  const { staticData, logs } = base;
   const emitted: INodeExecutionData[][][] = [];
   const saved: string[] = [];
   const failedExecutions: Error[] = [];
   const fatalErrors: Error[] = [];
   const waiters = new Set<(data: INodeExecutionData[][]) => void>();
   const ctx = {
-    logs,
-    staticData,
+    ...base,
     emitted,
     saved,
     failedExecutions,
     fatalErrors,
-    logger: testLogger(logs),
-    getNode: () => node,
-    getNodeParameter: (name: string, fallbackValue?: unknown, opts?: IGetNodeParameterOptions) => params.read(name, 0, fallbackValue, opts),
-    getCredentials: credentialGetter(() => node, options.credentials),
-    getMode: () => options.mode,
-    getActivationMode: () => options.activationMode ?? (options.mode === 'manual' ? 'manual' : 'activate'),
-    getWorkflowStaticData: (type: string) => (type === 'node' ? staticData : {}),
-    getWorkflow: () => ({ id: 'test-workflow', name: 'Test workflow', active: options.mode === 'trigger' }),
-    getTimezone: () => 'UTC',
-    getInstanceId: () => 'test-instance',
     emit: (data: INodeExecutionData[][]) => {
       saved.push(JSON.stringify(staticData));
       emitted.push(data);
@@ -506,7 +494,6 @@ export function triggerContext(options: TriggerContextOptions): TestTriggerFunct
         }, timeoutMs);
         waiters.add(done);
       }),
-    helpers: binaryHelpers(() => node, () => [], options.binaryMode ?? 'default'),
   };
   return ctx as unknown as TestTriggerFunctions;
 }
