@@ -38,7 +38,7 @@ import type { ParticipantCredential } from '../../lib/protocol/participant';
 import { inOneDay, newParticipant } from '../helpers/participants';
 import type { SenderWorkerConfig, SenderWorkerLine } from '../helpers/sender-worker';
 
-jest.setTimeout(120_000);
+jest.setTimeout(300_000); // worker processes start slowly on a loaded machine
 
 const ROOT = resolve(__dirname, '../..');
 const PER_WORKER = 250;
@@ -260,7 +260,7 @@ test(`two worker processes, ${IN_FLIGHT} sends in flight each, ${2 * PER_WORKER}
   const workers = [startWorker({ tag: 'w1', count: PER_WORKER, waitForGo: true }), startWorker({ tag: 'w2', count: PER_WORKER, waitForGo: true })];
   try {
     // both processes are up before either sends: the runs overlap for sure
-    await Promise.all(workers.map((w) => w.until((lines) => lines.some((l) => l.type === 'ready'), 30_000)));
+    await Promise.all(workers.map((w) => w.until((lines) => lines.some((l) => l.type === 'ready'), 120_000)));
     for (const w of workers) w.go();
     const exits = await Promise.all(workers.map((w) => w.exited));
     for (const [k, w] of workers.entries()) {
@@ -369,7 +369,7 @@ test('block size 1: every send of both workers is a compare-and-swap race on the
     startWorker({ tag: 'cas2', count: 100, counterBlockSize: 1, waitForGo: true }),
   ];
   try {
-    await Promise.all(workers.map((w) => w.until((lines) => lines.some((l) => l.type === 'ready'), 30_000)));
+    await Promise.all(workers.map((w) => w.until((lines) => lines.some((l) => l.type === 'ready'), 120_000)));
     for (const w of workers) w.go();
     const exits = await Promise.all(workers.map((w) => w.exited));
     for (const [k, w] of workers.entries()) expect({ tag: w.tag, exit: exits[k], error: w.lines.find((l) => l.type === 'error') }).toEqual({ tag: w.tag, exit: { code: 0, signal: null }, error: undefined });
@@ -437,7 +437,7 @@ test('two processes reserving counters while a third syncs and records status ch
   const workers = [...senders, syncer];
   let cycles = 0;
   try {
-    await Promise.all(workers.map((w) => w.until((lines) => lines.some((l) => l.type === 'ready'), 30_000)));
+    await Promise.all(workers.map((w) => w.until((lines) => lines.some((l) => l.type === 'ready'), 120_000)));
     for (const w of workers) w.go();
     const sendersDone = Promise.all(senders.map((w) => w.exited));
     let done = false;
