@@ -112,3 +112,74 @@ test('an address that is not one: checked inside the operation, with the item in
   const cc = await sendError({ to: rl('address', alice.address), subject: 's', body: 'b', options: { cc: 'someone' } });
   expect(cc.message).toBe('CC is not an enmeshed address');
 });
+
+describe('Idempotency Key', () => {
+  test('a second send with the same key to the same recipient returns the first message, flagged alreadySent, without uploading again', async () => {
+    const items = [binaryItem({}, { data: { data: 'invoice', fileName: 'i.txt', mimeType: 'text/plain' } })];
+    const p = { to: rl('address', alice.address), subject: 'Invoice 77', body: 'b', attachmentsUi: { attachmentsBinary: [{ property: 'data' }] }, options: { idempotencyKey: 'order-77' } };
+    const first = await send(p, { items });
+    expect(first[0].json.alreadySent).toBe(false);
+    const files = await ownFileCount();
+    const second = await send(p, { items });
+    expect(second[0].json).toMatchObject({ id: first[0].json.id, alreadySent: true, subject: 'Invoice 77' });
+    expect(await ownFileCount()).toBe(files);
+    // another key, or the same key to another recipient: a new message
+    const other = await send({ ...p, options: { idempotencyKey: 'order-78' } }, { items });
+    expect(other[0].json).toMatchObject({ alreadySent: false });
+    expect(other[0].json.id).not.toBe(first[0].json.id);
+    const toBob = await send({ ...p, to: rl('address', bob.address) }, { items });
+    expect(toBob[0].json.alreadySent).toBe(false);
+    expect(toBob[0].json.id).not.toBe(first[0].json.id);
+  });
+
+  test('with cc and a key: each recipient gets one message, also when the send is repeated', async () => {
+    const p = { to: rl('address', alice.address), subject: 'Both', body: 'b', options: { cc: bob.address, idempotencyKey: 'both-1' } };
+    const first = await send(p);
+    const again = await send(p);
+    expect(again.map((o) => o.json.id)).toEqual(first.map((o) => o.json.id));
+    expect(again.map((o) => o.json.alreadySent)).toEqual([true, true]);
+  });
+
+  test('without a key the output has no alreadySent, and two sends are two messages', async () => {
+    const p = { to: rl('address', alice.address), subject: 'twice', body: 'b' };
+    const [a, b] = [await send(p), await send(p)];
+    expect(a[0].json.alreadySent).toBeUndefined();
+    expect(a[0].json.id).not.toBe(b[0].json.id);
+  });
+});
+
+describe('full inbox', () => {
+  let carol: Participant;
+  beforeAll(async () => {
+    carol = await newParticipant(platform.baseUrl);
+    await relate(org.lib, carol);
+    platform.configure({ maxUnreceivedMessages: 2 });
+    for (const n of [1, 2]) await sendMessage(org.lib, { recipients: [carol.address], content: buildMail({ to: [carol.address], subject: `fill ${n}`, body: '' }) });
+  });
+  afterAll(() => platform.configure({ maxUnreceivedMessages: 20 }));
+
+  test('without waiting: an error that says what happened and what to do', async () => {
+    const error = await sendError({ to: rl('address', carol.address), subject: 'full', body: 'b' });
+    expect(error).toBeInstanceOf(NodeOperationError);
+    expect(error.message).toContain(`The message was not sent: ${carol.address} has not yet fetched the messages you sent before`);
+    expect(error.description).toContain('Full Inbox: Wait Up To');
+  });
+
+  test('with "Full Inbox: Wait Up To": sent as soon as the peer fetches its messages', async () => {
+    const started = Date.now();
+    const sending = send({ to: rl('address', carol.address), subject: 'patient', body: 'b', options: { fullInboxWaitSeconds: 30 } });
+    await new Promise((r) => setTimeout(r, 1_500));
+    await carol.client.all(carol.client.messages()); // the peer's App fetches
+    const out = await sending;
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect((await getMessage(carol, out[0].json.id as string)).content).toMatchObject({ subject: 'patient' });
+  });
+
+  test('the wait is bounded: refused again after it, with the time waited', async () => {
+    for (const n of [3, 4]) await sendMessage(org.lib, { recipients: [carol.address], content: buildMail({ to: [carol.address], subject: `fill ${n}`, body: '' }) }).catch(() => undefined);
+    const started = Date.now();
+    const error = await sendError({ to: rl('address', carol.address), subject: 'never', body: 'b', options: { fullInboxWaitSeconds: 2 } });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
+    expect(error.message).toMatch(/\(waited [23] s\)$/);
+  });
+});

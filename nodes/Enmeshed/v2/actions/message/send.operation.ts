@@ -1,6 +1,6 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
-import { getFile, relationshipWith, sendMessage, type FileReference, type Participant } from '../../../../../lib/protocol';
+import { getFile, relationshipWith, sendMessage, sendOnce, sentWithKey, type FileReference, type Message, type Participant } from '../../../../../lib/protocol';
 import { binaryExists, binaryPropertyNames, missingBinaryError } from '../../../../shared/binary';
 import { messageToJson, simplifyMessage } from '../../../../shared/output';
 import { parseFileInput } from '../../../v1/actions/file/shared';
@@ -65,7 +65,27 @@ const properties: INodeProperties[] = [
     type: 'collection',
     placeholder: 'Add Option',
     default: {},
-    options: sendOptions,
+    options: [
+      ...sendOptions,
+      {
+        displayName: 'Full Inbox: Wait Up To (Seconds)',
+        name: 'fullInboxWaitSeconds',
+        type: 'number',
+        typeOptions: { minValue: 0, maxValue: 3600 },
+        default: 0,
+        description:
+          'The Platform refuses messages to a peer who has not fetched the last 20 (by default) you sent. How long to wait and retry for them to do so; 0 fails at once.',
+      },
+      {
+        displayName: 'Idempotency Key',
+        name: 'idempotencyKey',
+        type: 'string',
+        default: '',
+        placeholder: '={{ $json.orderId }}',
+        description:
+          'A value unique to what this message is about (e.g. an order ID). A second send with the same key to the same recipient returns the first message, with alreadySent: true, instead of sending again — also when a failed execution is retried or another worker runs it.',
+      },
+    ].sort((a, b) => a.displayName.localeCompare(b.displayName)) as INodeProperties[],
   },
 ];
 
@@ -109,19 +129,35 @@ export async function execute(this: IExecuteFunctions, i: number, participant: P
   const separate = options.separateMessages !== false;
   const content = messageContent(this, i, to, cc, options);
 
+  const groups = separate ? recipients.map((r) => [r]) : [recipients];
+  const key = String(options.idempotencyKey ?? '').trim();
+  const shape = (message: Message, alreadySent?: boolean): INodeExecutionData => {
+    const json = options.simplify !== false ? simplifyMessage(message) : messageToJson(message);
+    return item(key ? { ...json, alreadySent: !!alreadySent } : json, i);
+  };
+
   // Nothing is uploaded before everything else is known to be fine (content, attachments, an active
-  // relationship with every recipient): no orphaned files.
+  // relationship with every recipient), nor for a retry whose messages all went out: no orphaned files.
   const inputs = attachmentInputs(this, i);
+  if (key) {
+    const earlier = await Promise.all(groups.map((group) => sentWithKey(participant, key, group)));
+    if (earlier.every((m) => m !== undefined)) return earlier.map((m) => shape(m!, true));
+  }
   for (const recipient of recipients) await relationshipWith(participant, recipient, true);
   const existing = await existingFiles(participant, inputs.files);
   const uploaded = await uploadAttachments(this, participant, i, inputs.binaryNames, Number(options.attachmentExpiryDays ?? 365));
   const attachments = [...uploaded, ...existing];
+  const fullInboxWaitMs = Math.max(0, Number(options.fullInboxWaitSeconds ?? 0)) * 1000;
 
-  const groups = separate ? recipients.map((r) => [r]) : [recipients];
   const out: INodeExecutionData[] = [];
   for (const group of groups) {
-    const sent = await sendMessage(participant, { recipients: group, content, attachments, mailRecipients: separate ? 'subset' : 'exact' });
-    out.push(item(options.simplify !== false ? simplifyMessage(sent) : messageToJson(sent), i));
+    const input = { recipients: group, content, attachments, mailRecipients: separate ? ('subset' as const) : ('exact' as const), fullInboxWaitMs };
+    if (key) {
+      const { message, alreadySent } = await sendOnce(participant, key, input);
+      out.push(shape(message, alreadySent));
+    } else {
+      out.push(shape(await sendMessage(participant, input)));
+    }
   }
   return out;
 }
