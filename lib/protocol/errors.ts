@@ -24,6 +24,7 @@ export type ProtocolErrorCode =
   | 'protocol.file.hashMismatch'
   | 'protocol.file.invalid'
   | 'protocol.token.invalid'
+  | 'protocol.identity.notToBeDeleted'
   | 'protocol.reference.invalid';
 
 export class ProtocolError extends Error {

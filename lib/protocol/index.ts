@@ -10,6 +10,8 @@ export * from './tokens';
 export * from './relationships';
 export * from './messages';
 export * from './send-once';
+export * from './read-state';
+export * from './deletion';
 export * from './files';
 export * from './sync';
 export type { FileReference } from './file-reference';

@@ -10,8 +10,9 @@ import type { Change, DatawalletStore } from '../state/datawallet';
  * acknowledged at once without anything being lost, whoever consumed it.
  *
  * Besides the registry, every relationship event leaves a hint (`n8n.relationshipEvents`: the last
- * event id per relationship), so a trigger on another worker learns that a relationship changed
- * even when this worker consumed the event.
+ * event id per relationship, with its type and, for PeerToBeDeleted, the deletion date), and so does
+ * every template event (`n8n.templateEvents`, per template), so a trigger on another worker learns
+ * of them even when this worker consumed the event.
  */
 
 export type SyncEventType =
@@ -79,7 +80,10 @@ export async function sync(ctx: { client: PlatformClient; store: DatawalletStore
     const known = new Set(ctx.store.ids('n8n.relationships'));
     const changes: Change[] = [];
     const hints = new Map<string, SyncEvent>();
+    const templateHints = new Map<string, SyncEvent>();
     for (const event of events) {
+      const templateId = event.payload.relationshipTemplateId;
+      if (typeof templateId === 'string') templateHints.set(templateId, event);
       if (!event.relationshipId) continue;
       hints.set(event.relationshipId, event);
       if (!known.has(event.relationshipId)) {
@@ -89,7 +93,11 @@ export async function sync(ctx: { client: PlatformClient; store: DatawalletStore
       }
     }
     for (const [relationshipId, event] of hints) {
-      changes.push({ collection: 'n8n.relationshipEvents', id: relationshipId, value: { lastEventId: event.id, type: event.type, at: event.createdAt } });
+      const deletionDate = typeof event.payload.deletionDate === 'string' ? { deletionDate: event.payload.deletionDate } : {};
+      changes.push({ collection: 'n8n.relationshipEvents', id: relationshipId, value: { lastEventId: event.id, type: event.type, at: event.createdAt, ...deletionDate } });
+    }
+    for (const [templateId, event] of templateHints) {
+      changes.push({ collection: 'n8n.templateEvents', id: templateId, value: { lastEventId: event.id, type: event.type, at: event.createdAt } });
     }
     const finalized = await ctx.client.finalizeExternalEventSync(
       runId,

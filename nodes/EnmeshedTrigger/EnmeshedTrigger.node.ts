@@ -4,6 +4,7 @@ import { attachmentsToBinary } from '../shared/binary';
 import { toNodeError } from '../shared/errors';
 import { messageToJson, relationshipToJson, simplifyMessage } from '../shared/output';
 import { participantFor } from '../shared/session';
+import { peerDisplayNamesByAddress, setRead } from '../../lib/protocol';
 import { missingParts, poll, sample, seed, type PollOptions, type TriggerEvent, type TriggerEventName, type TriggerState } from './poller';
 
 /**
@@ -37,8 +38,18 @@ export class EnmeshedTrigger implements INodeType {
         default: ['messageReceived'],
         options: [
           { name: 'Message Received', value: 'messageReceived', description: 'A peer sent this identity a message' },
+          {
+            name: 'Peer To Be Deleted',
+            value: 'peerToBeDeleted',
+            description: 'A peer started deleting their identity: the relationship ends on the deletion date',
+          },
           { name: 'Relationship Request Received', value: 'relationshipRequestReceived', description: 'Someone answered one of your templates' },
           { name: 'Relationship Status Changed', value: 'relationshipStatusChanged', description: 'A relationship was accepted, rejected, revoked, terminated, …' },
+          {
+            name: 'Template Allocations Exhausted',
+            value: 'templateAllocationsExhausted',
+            description: 'One of your templates was used as often as it allows: nobody else can use it',
+          },
         ],
       },
       {
@@ -82,6 +93,14 @@ export class EnmeshedTrigger implements INodeType {
             ],
           },
           {
+            displayName: 'Mark as Read',
+            name: 'markAsRead',
+            type: 'boolean',
+            default: false,
+            description:
+              'Whether to mark the messages that start the workflow as read (for Message → Get Many with Unread Only, on every worker of this credential)',
+          },
+          {
             displayName: 'Max Messages per Poll',
             name: 'maxMessages',
             type: 'number',
@@ -121,7 +140,7 @@ export class EnmeshedTrigger implements INodeType {
       const staticData = this.getWorkflowStaticData('node');
       let state = staticData.cursor as TriggerState | undefined;
       const missing = missingParts(state, pollOptions);
-      if (missing.messages || missing.relationships) {
+      if (missing.messages || missing.relationships || missing.templates) {
         // First active poll, or an event type added later: start those parts from now (no replay).
         const fresh = state?.v !== 1;
         state = await seed(participant, pollOptions, state);
@@ -130,6 +149,10 @@ export class EnmeshedTrigger implements INodeType {
       }
       const result = await poll(participant, state!, pollOptions);
       const items = result.events.length ? await toItems(this, result.events, options, participant) : [];
+      if (options.markAsRead) {
+        // Before the cursor moves: should this fail, the poll fails and the messages come again.
+        await setRead(participant, result.events.flatMap((e) => ('message' in e ? [e.message] : [])), true);
+      }
       // The new cursor goes in only now, just before the items that it covers are returned.
       staticData.cursor = result.state;
       return items.length ? [items] : null;
@@ -153,7 +176,16 @@ ctx: IPollFunctions,
 ): Promise<INodeExecutionData[]> {
   const simplify = options.simplify !== false;
   const items: INodeExecutionData[] = [];
+  const names = events.some((e) => 'message' in e) ? await peerDisplayNamesByAddress(participant) : new Map<string, string>();
   for (const e of events) {
+    if (e.event === 'templateAllocationsExhausted') {
+      items.push({ json: { event: e.event, templateId: e.templateId, at: e.at } });
+      continue;
+    }
+    if (e.event === 'peerToBeDeleted') {
+      items.push({ json: { event: e.event, deletionDate: e.deletionDate, ...relationshipToJson(e.relationship) } });
+      continue;
+    }
     if (e.event !== 'messageReceived') {
       items.push({ json: { event: e.event, ...relationshipToJson(e.relationship), ...(e.event === 'relationshipStatusChanged' ? { oldStatus: e.oldStatus } : {}) } });
       continue;
@@ -163,7 +195,7 @@ ctx: IPollFunctions,
       items.push({ json: { event: e.event, id: e.dto.id, createdBy: e.dto.createdBy, createdAt: e.dto.createdAt, error: e.error.message, errorCode: e.error.code } });
       continue;
     }
-    const json: IDataObject = { event: e.event, ...(simplify ? simplifyMessage(e.message) : messageToJson(e.message)) };
+    const json: IDataObject = { event: e.event, ...(simplify ? simplifyMessage(e.message) : messageToJson(e.message)), peerDisplayName: names.get(e.message.createdBy) };
     const item: INodeExecutionData = { json };
     if (options.downloadAttachments && e.message.attachments.length) {
       try {

@@ -27,7 +27,12 @@ import {
  * options is marked handled. The caller stores the state together with the emitted items.
  */
 
-export type TriggerEventName = 'messageReceived' | 'relationshipRequestReceived' | 'relationshipStatusChanged';
+export type TriggerEventName =
+  | 'messageReceived'
+  | 'relationshipRequestReceived'
+  | 'relationshipStatusChanged'
+  | 'peerToBeDeleted'
+  | 'templateAllocationsExhausted';
 
 export interface PollOptions {
   events: TriggerEventName[];
@@ -43,7 +48,9 @@ export type TriggerEvent =
   | { event: 'messageReceived'; message: Message }
   | { event: 'messageReceived'; error: ProtocolError; dto: Pick<MessageDto, 'id' | 'createdBy' | 'createdAt'> }
   | { event: 'relationshipRequestReceived'; relationship: Relationship }
-  | { event: 'relationshipStatusChanged'; relationship: Relationship; oldStatus?: string };
+  | { event: 'relationshipStatusChanged'; relationship: Relationship; oldStatus?: string }
+  | { event: 'peerToBeDeleted'; relationship: Relationship; deletionDate?: string }
+  | { event: 'templateAllocationsExhausted'; templateId: string; at: string };
 
 export interface TriggerState {
   v: 1;
@@ -54,26 +61,43 @@ export interface TriggerState {
     /** Last status emitted (or seeded) per relationship. */
     statuses: Record<string, string>;
   };
+  templates?: {
+    /** Last event id seen per template (from the datawallet hints). */
+    events: Record<string, string>;
+  };
 }
 
 const wantsRelationships = (o: PollOptions): boolean =>
-  o.events.includes('relationshipRequestReceived') || o.events.includes('relationshipStatusChanged');
+  o.events.includes('relationshipRequestReceived') || o.events.includes('relationshipStatusChanged') || o.events.includes('peerToBeDeleted');
+const wantsTemplates = (o: PollOptions): boolean => o.events.includes('templateAllocationsExhausted');
 
-function hints(participant: Participant): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const id of participant.store.ids('n8n.relationshipEvents')) {
-    const value = participant.store.get('n8n.relationshipEvents', id) as { lastEventId?: unknown } | undefined;
-    if (typeof value?.lastEventId === 'string') out[id] = value.lastEventId;
+interface Hint {
+  lastEventId: string;
+  type?: string;
+  at?: string;
+  deletionDate?: string;
+}
+
+/** The last event per relationship or template that any sync run recorded (lib/protocol/sync). */
+function hintsOf(participant: Participant, collection: 'n8n.relationshipEvents' | 'n8n.templateEvents'): Record<string, Hint> {
+  const out: Record<string, Hint> = {};
+  for (const id of participant.store.ids(collection)) {
+    const value = participant.store.get(collection, id) as Partial<Hint> | undefined;
+    if (typeof value?.lastEventId === 'string') out[id] = value as Hint;
   }
   return out;
 }
 
+const eventIds = (hints: Record<string, Hint>): Record<string, string> => Object.fromEntries(Object.entries(hints).map(([id, h]) => [id, h.lastEventId]));
+const hints = (participant: Participant): Record<string, string> => eventIds(hintsOf(participant, 'n8n.relationshipEvents'));
+
 /** Parts of the state the options need but the cursor lacks (first poll, or an event type added later). */
-export function missingParts(state: TriggerState | undefined, options: PollOptions): { messages: boolean; relationships: boolean } {
+export function missingParts(state: TriggerState | undefined, options: PollOptions): { messages: boolean; relationships: boolean; templates: boolean } {
   const valid = state?.v === 1;
   return {
     messages: options.events.includes('messageReceived') && !(valid && state.messages),
     relationships: wantsRelationships(options) && !(valid && state.relationships),
+    templates: wantsTemplates(options) && !(valid && state.templates),
   };
 }
 
@@ -99,6 +123,11 @@ export async function seed(participant: Participant, options: PollOptions, exist
     const relationships = await listRelationships(participant); // refreshes the datawallet view
     state.relationships = { events: hints(participant), statuses: Object.fromEntries(relationships.map((r) => [r.id, r.status])) };
   }
+  if (missing.templates) {
+    await sync(participant);
+    await participant.store.refresh();
+    state.templates = { events: eventIds(hintsOf(participant, 'n8n.templateEvents')) };
+  }
   return state;
 }
 
@@ -123,6 +152,15 @@ function matches(dto: MessageDto, options: PollOptions): boolean {
   if (options.attachments === 'with' && dto.attachments.length === 0) return false;
   if (options.attachments === 'without' && dto.attachments.length > 0) return false;
   return true;
+}
+
+/**
+ * The full view: the request content (e.g. the App's answer, with the peer's display name) and the
+ * peer's identity; the bare record when the full one cannot be read (e.g. decomposed), so the event
+ * is still reported.
+ */
+async function fullView(participant: Participant, listed: Relationship): Promise<Relationship> {
+  return getRelationship(participant, listed.id).catch((error: unknown) => (error instanceof ProtocolError ? listed : Promise.reject(error)));
 }
 
 export async function poll(participant: Participant, state: TriggerState, options: PollOptions): Promise<{ events: TriggerEvent[]; state: TriggerState }> {
@@ -157,7 +195,8 @@ export async function poll(participant: Participant, state: TriggerState, option
     const previous = state.relationships ?? { events: {}, statuses: {} };
     const synced = await sync(participant);
     await participant.store.refresh();
-    const current = hints(participant);
+    const full = hintsOf(participant, 'n8n.relationshipEvents');
+    const current = eventIds(full);
     const changed = new Set<string>(synced.newRelationships);
     for (const [id, eventId] of Object.entries(current)) if (previous.events[id] !== eventId) changed.add(id);
     for (const id of participant.store.ids('n8n.relationships')) if (!(id in previous.statuses)) changed.add(id);
@@ -165,12 +204,12 @@ export async function poll(participant: Participant, state: TriggerState, option
     if (changed.size) {
       const all = await listRelationships(participant);
       for (const listed of all.filter((r) => changed.has(r.id))) {
+        const hint = full[listed.id];
+        if (options.events.includes('peerToBeDeleted') && hint?.type === 'PeerToBeDeleted' && previous.events[listed.id] !== hint.lastEventId) {
+          events.push({ event: 'peerToBeDeleted', relationship: await fullView(participant, listed), deletionDate: hint.deletionDate });
+        }
         if (previous.statuses[listed.id] === listed.status) continue;
-        // The full view: the request content (e.g. the App's answer) and the peer's identity; the bare
-        // record when the full one cannot be read (e.g. decomposed), so the change is still reported.
-        const relationship = await getRelationship(participant, listed.id).catch((error: unknown) =>
-          error instanceof ProtocolError ? listed : Promise.reject(error),
-        );
+        const relationship = await fullView(participant, listed);
         const old = previous.statuses[relationship.id];
         if (old === relationship.status) continue;
         statuses[relationship.id] = relationship.status;
@@ -182,6 +221,18 @@ export async function poll(participant: Participant, state: TriggerState, option
       }
     }
     next.relationships = { events: current, statuses };
+  }
+
+  if (wantsTemplates(options)) {
+    const previous = state.templates ?? { events: {} };
+    if (!wantsRelationships(options)) await sync(participant); // else synced above
+    await participant.store.refresh();
+    const current = hintsOf(participant, 'n8n.templateEvents');
+    for (const [templateId, hint] of Object.entries(current)) {
+      if (previous.events[templateId] === hint.lastEventId || hint.type !== 'RelationshipTemplateAllocationsExhausted') continue;
+      events.push({ event: 'templateAllocationsExhausted', templateId, at: hint.at ?? '' });
+    }
+    next.templates = { events: eventIds(current) };
   }
   return { events, state: next };
 }

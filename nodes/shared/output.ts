@@ -1,6 +1,6 @@
 import type { IDataObject } from 'n8n-workflow';
 import { toBase64Url } from '../../lib/crypto';
-import { isMail, truncateReference, type LoadedTemplate, type Message, type Relationship, type StoredFile } from '../../lib/protocol';
+import { isMail, peerDisplayName, truncateReference, type LoadedTemplate, type Message, type Relationship, type StoredFile } from '../../lib/protocol';
 
 /**
  * Output items shaped like the enmeshed Connector's DTOs (ids, addresses, ISO dates, decrypted
@@ -57,12 +57,14 @@ export function simplifyMessage(message: Message): IDataObject {
   return { ...base, type: message.content['@type'], content: message.content as unknown as IDataObject };
 }
 
-export function relationshipToJson(r: Relationship): IDataObject {
+/** `displayName`: the peer's, when known from elsewhere (a list view carries no creation content). */
+export function relationshipToJson(r: Relationship, displayName = peerDisplayName(r)): IDataObject {
   return {
     id: r.id,
     templateId: r.templateId,
     status: r.status,
     peer: r.peer,
+    peerDisplayName: displayName,
     role: r.role === 'templator' ? 'Templator' : 'Requestor',
     createdAt: r.createdAt,
     peerIdentity: r.peerIdentity ? { address: r.peerIdentity.address, publicKey: toBase64Url(r.peerIdentity.publicKey.pub) } : undefined,

@@ -10,6 +10,7 @@
  *   changes.ts    reject, revoke, terminate, reactivation, decompose (no crypto)
  *   open.ts       reading a record, either side: the request content and the keys
  *   registry.ts   our relationships: by id, all of them, the one to use with a peer
+ *   peer-name.ts  the peer's display name, where the relationship holds one
  */
 export type { DirectionKey, Relationship, RelationshipKeys, RelationshipRole, RegistryEntry } from './record';
 export { cachedRelationshipKeys } from './keys';
@@ -18,3 +19,4 @@ export { acceptRelationship } from './templator';
 export { changeRelationship, type RelationshipAction } from './changes';
 export { openRelationship } from './open';
 export { getRelationship, listRelationships, relationshipWith } from './registry';
+export { peerDisplayName, peerDisplayNames, peerDisplayNamesByAddress } from './peer-name';

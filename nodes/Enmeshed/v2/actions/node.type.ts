@@ -1,11 +1,11 @@
 import type { AllEntities } from 'n8n-workflow';
 
 type NodeMap = {
-  message: 'send' | 'get' | 'getMany' | 'downloadAttachments';
-  file: 'upload' | 'download' | 'get' | 'getMany';
-  relationshipTemplate: 'create' | 'get' | 'load';
-  relationship: 'create' | 'get' | 'getMany' | 'accept' | 'reject' | 'revoke' | 'terminate';
-  identity: 'get';
+  message: 'send' | 'get' | 'getMany' | 'downloadAttachments' | 'markAsRead' | 'markAsUnread';
+  file: 'upload' | 'download' | 'get' | 'getMany' | 'delete';
+  relationshipTemplate: 'create' | 'get' | 'load' | 'delete';
+  relationship: 'create' | 'get' | 'getMany' | 'accept' | 'reject' | 'revoke' | 'terminate' | 'decompose';
+  identity: 'get' | 'startDeletion' | 'cancelDeletion' | 'getDeletionStatus';
 };
 
 export type EnmeshedType = AllEntities<NodeMap>;

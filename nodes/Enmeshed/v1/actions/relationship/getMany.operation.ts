@@ -1,6 +1,6 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
-import { listRelationships, sync, type Participant } from '../../../../../lib/protocol';
+import { listRelationships, peerDisplayNames, sync, type Participant } from '../../../../../lib/protocol';
 import { relationshipToJson } from '../../../../shared/output';
 import { limitField, returnAllField } from '../../helpers/fields';
 import { item } from '../../helpers/utils';
@@ -28,8 +28,7 @@ export async function execute(this: IExecuteFunctions, i: number, participant: P
   const statuses = this.getNodeParameter('status', i, []) as string[];
   await sync(participant); // picks up relationship requests that arrived as events
   const all = (await listRelationships(participant)).filter((r) => statuses.length === 0 || statuses.includes(r.status));
-  return all
-    .reverse()
-    .slice(0, limit)
-    .map((r) => item(relationshipToJson(r), i));
+  const chosen = all.reverse().slice(0, limit);
+  const names = await peerDisplayNames(participant, chosen);
+  return chosen.map((r) => item(relationshipToJson(r, names.get(r.id)), i));
 }
