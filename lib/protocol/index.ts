@@ -12,6 +12,7 @@ export * from './messages';
 export * from './send-once';
 export * from './read-state';
 export * from './deletion';
+export * from './sharing';
 export * from './files';
 export * from './sync';
 export type { FileReference } from './file-reference';

@@ -1,5 +1,6 @@
 import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
 import { addressProblem } from '../../../../lib/crypto';
+import type { PasswordInput } from '../../../../lib/protocol';
 
 export function item(json: IDataObject, itemIndex: number, binary?: INodeExecutionData['binary']): INodeExecutionData {
   const out: INodeExecutionData = { json, pairedItem: { item: itemIndex } };
@@ -73,3 +74,17 @@ export function daysFromNow(days: number, now = new Date()): string {
   return new Date(now.getTime() + days * 86_400_000).toISOString();
 }
 
+
+/**
+ * The protection an Options collection asks for: a PIN (4 to 16 digits, what the enmeshed App asks
+ * for), else a password, else none.
+ */
+export function passwordProtection(ctx: IExecuteFunctions, i: number, options: IDataObject): PasswordInput | undefined {
+  const pin = String(options.pin ?? '');
+  const password = String(options.password ?? '');
+  if (pin && !/^\d{4,16}$/.test(pin)) {
+    throw new NodeOperationError(ctx.getNode(), 'The PIN must have 4 to 16 digits', { itemIndex: i, description: 'The enmeshed App only asks for PINs of 4 to 16 digits.' });
+  }
+  if (pin) return { password: pin, passwordType: `pin${pin.length}` };
+  return password ? { password, passwordType: 'pw' } : undefined;
+}

@@ -6,6 +6,7 @@ type NodeMap = {
   relationshipTemplate: 'create' | 'get' | 'load' | 'delete';
   relationship: 'create' | 'get' | 'getMany' | 'accept' | 'reject' | 'revoke' | 'terminate' | 'decompose';
   identity: 'get' | 'startDeletion' | 'cancelDeletion' | 'getDeletionStatus';
+  token: 'create' | 'load';
 };
 
 export type EnmeshedType = AllEntities<NodeMap>;

@@ -6,6 +6,7 @@ import * as message from './message/Message.resource';
 import type { EnmeshedType } from './node.type';
 import * as relationship from './relationship/Relationship.resource';
 import * as relationshipTemplate from './relationshipTemplate/RelationshipTemplate.resource';
+import * as token from './token/Token.resource';
 
 /**
  * The `execute` of resource + operation. Checked by the compiler against EnmeshedType: an operation
@@ -24,6 +25,8 @@ function operationFor(node: EnmeshedType): Operation | undefined {
       return relationship[node.operation]?.execute;
     case 'identity':
       return identity[node.operation]?.execute;
+    case 'token':
+      return token[node.operation]?.execute;
     default:
       return undefined;
   }

@@ -5,6 +5,7 @@ import * as identity from './identity/Identity.resource';
 import * as message from './message/Message.resource';
 import * as relationship from './relationship/Relationship.resource';
 import * as relationshipTemplate from './relationshipTemplate/RelationshipTemplate.resource';
+import * as token from './token/Token.resource';
 
 export const versionDescription: INodeTypeDescription = {
   ...v1,
@@ -21,6 +22,7 @@ export const versionDescription: INodeTypeDescription = {
         { name: 'Message', value: 'message' },
         { name: 'Relationship', value: 'relationship' },
         { name: 'Relationship Template', value: 'relationshipTemplate' },
+        { name: 'Token', value: 'token' },
       ],
       default: 'message',
     },
@@ -29,5 +31,6 @@ export const versionDescription: INodeTypeDescription = {
     ...relationshipTemplate.description,
     ...relationship.description,
     ...identity.description,
+    ...token.description,
   ],
 };

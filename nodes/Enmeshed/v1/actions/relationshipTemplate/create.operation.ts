@@ -2,7 +2,7 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodePropertie
 import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 import { buildRelationshipTemplateContent, createTemplate, createTemplateToken, validateTemplateContent, type Participant } from '../../../../../lib/protocol';
 import { qrPng } from '../../../../shared/qr-png';
-import { daysFromNow, item, jsonParameter } from '../../helpers/utils';
+import { daysFromNow, item, jsonParameter, passwordProtection } from '../../helpers/utils';
 
 const properties: INodeProperties[] = [
   {
@@ -107,17 +107,12 @@ export async function execute(this: IExecuteFunctions, i: number, participant: P
       throw new NodeOperationError(this.getNode(), 'The template content is not valid', { itemIndex: i, description: problems.join(' • ') });
     }
   }
-  const pin = String(options.pin ?? '');
-  const password = String(options.password ?? '');
-  if (pin && !/^\d{4,16}$/.test(pin)) {
-    throw new NodeOperationError(this.getNode(), 'The PIN must have 4 to 16 digits', { itemIndex: i, description: 'The enmeshed App only asks for PINs of 4 to 16 digits.' });
-  }
   const template = await createTemplate(participant, {
     content,
     expiresAt,
     maxNumberOfAllocations: options.maxNumberOfAllocations === undefined ? 1 : Number(options.maxNumberOfAllocations),
     forIdentity: (options.forIdentity as string) || undefined,
-    password: pin ? { password: pin, passwordType: `pin${pin.length}` } : password ? { password, passwordType: 'pw' } : undefined,
+    password: passwordProtection(this, i, options),
   });
   const token = await createTemplateToken(participant, template);
   const json: IDataObject = {
