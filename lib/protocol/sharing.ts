@@ -1,11 +1,11 @@
-import { addressProblem, parseSecretKey, secretKeyToJson } from '../crypto';
+import { parseSecretKey, secretKeyToJson } from '../crypto';
 import { ProtocolError } from './errors';
 import { getFile, type StoredFile } from './files';
 import type { Participant } from './participant';
 import { parseReference, referenceToUrl, referenceKind, truncateReference, type Reference } from './references';
 import { cryptoJson } from './serialize';
 import { loadTemplate, readOwnTemplate, type LoadedTemplate } from './templates';
-import { createToken, passwordSetup, readToken, type PasswordInput } from './tokens';
+import { checkShareLimits, createToken, passwordSetup, readToken, type PasswordInput } from './tokens';
 
 /**
  * Sharing our files and templates as tokens (a short link, truncated reference or QR code that
@@ -32,14 +32,9 @@ export interface SharedToken {
 }
 
 async function shareAsToken(ctx: Participant, content: Record<string, unknown>, options: TokenOptions): Promise<SharedToken> {
-  const expires = Date.parse(options.expiresAt);
-  if (!Number.isFinite(expires) || expires <= ctx.now().getTime()) throw new ProtocolError('protocol.input.invalid', 'The token expiry must be a date in the future');
-  if (options.forIdentity !== undefined) {
-    const problem = addressProblem(options.forIdentity);
-    if (problem) throw new ProtocolError('protocol.input.invalid', `"For identity": ${problem}`);
-  }
+  const expires = checkShareLimits(ctx, 'token', options.expiresAt, options.forIdentity);
   const password = options.password ? passwordSetup(options.password) : undefined;
-  const token = await createToken(ctx, content, { expiresAt: new Date(expires).toISOString(), forIdentity: options.forIdentity, password: password?.hash });
+  const token = await createToken(ctx, content, { expiresAt: expires.toISOString(), forIdentity: options.forIdentity, password: password?.hash });
   const reference: Reference = {
     id: token.id,
     key: token.key,

@@ -87,3 +87,18 @@ export const limitField: INodeProperties = {
   description: 'Max number of results to return',
   displayOptions: { show: { returnAll: [false] } },
 };
+
+/**
+ * The options of what is shared as a link (templates, tokens), for `who` ("the person", "the
+ * reader"): expiry, for one identity, a password or PIN, the QR code. Read them with
+ * passwordProtection (utils) and daysFromNow.
+ */
+export function shareOptionFields(what: string, who: string, expiryDays: number): INodeProperties[] {
+  return [
+    { displayName: 'Expiry (Days)', name: 'expiryDays', type: 'number', typeOptions: { minValue: 1 }, default: expiryDays, description: `How long the ${what} can be used` },
+    { displayName: 'For Identity', name: 'forIdentity', type: 'string', default: '', placeholder: 'did:e:…', description: `Only this identity may use the ${what}` },
+    { displayName: 'Password', name: 'password', type: 'string', typeOptions: { password: true }, default: '', description: `A password ${who} must enter (instead of a PIN)` },
+    { displayName: 'PIN', name: 'pin', type: 'string', typeOptions: { password: true }, default: '', description: `A PIN of 4 to 16 digits ${who} must enter` },
+    { displayName: 'QR Code Output Field', name: 'qrProperty', type: 'string', default: 'qrCode', description: 'Binary field for the QR code (PNG) the App scans; empty for none' },
+  ];
+}

@@ -126,7 +126,7 @@ export async function uploadAttachments(ctx: IExecuteFunctions, participant: Par
 }
 
 /** The content of item i: a Mail to `to` with `cc`, or the JSON given. */
-export function messageContent(ctx: IExecuteFunctions, i: number, to: string, cc: string[], options: IDataObject): MessageContent {
+function messageContent(ctx: IExecuteFunctions, i: number, to: string, cc: string[], options: IDataObject): MessageContent {
   if (ctx.getNodeParameter('contentType', i) === 'mail') {
     return buildMail({
       to: [to],
@@ -140,15 +140,17 @@ export function messageContent(ctx: IExecuteFunctions, i: number, to: string, cc
   return toMessageContent(jsonParameter(ctx, 'jsonContent', i, '{"@type":"ArbitraryMessageContent","value":{}}', false));
 }
 
-export async function execute(this: IExecuteFunctions, i: number, participant: Participant): Promise<INodeExecutionData[]> {
-  const to = requireAddress(this, locatorValue(this, 'to', i), i, 'To');
-  const options = this.getNodeParameter('options', i, {}) as IDataObject;
+/** What every version of Send reads first: the options, the recipients (checked), the content. */
+export function sendBasics(ctx: IExecuteFunctions, i: number): { options: IDataObject; recipients: string[]; separate: boolean; content: MessageContent } {
+  const to = requireAddress(ctx, locatorValue(ctx, 'to', i), i, 'To');
+  const options = ctx.getNodeParameter('options', i, {}) as IDataObject;
   const cc = addressList(String(options.cc ?? '')).filter((a) => a !== to);
-  for (const address of cc) requireAddress(this, address, i, 'CC');
-  const recipients = [to, ...cc];
-  const separate = options.separateMessages !== false;
+  for (const address of cc) requireAddress(ctx, address, i, 'CC');
+  return { options, recipients: [to, ...cc], separate: options.separateMessages !== false, content: messageContent(ctx, i, to, cc, options) };
+}
 
-  const content = messageContent(this, i, to, cc, options);
+export async function execute(this: IExecuteFunctions, i: number, participant: Participant): Promise<INodeExecutionData[]> {
+  const { options, recipients, separate, content } = sendBasics(this, i);
 
   // Nothing is uploaded before everything else is known to be fine (content, every binary property,
   // an active relationship with every recipient): no orphaned files.

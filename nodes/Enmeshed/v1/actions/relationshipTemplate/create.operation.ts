@@ -2,6 +2,7 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodePropertie
 import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 import { buildRelationshipTemplateContent, createTemplate, createTemplateToken, validateTemplateContent, type Participant } from '../../../../../lib/protocol';
 import { qrPng } from '../../../../shared/qr-png';
+import { shareOptionFields } from '../../helpers/fields';
 import { daysFromNow, item, jsonParameter, passwordProtection } from '../../helpers/utils';
 
 const properties: INodeProperties[] = [
@@ -66,20 +67,9 @@ const properties: INodeProperties[] = [
     placeholder: 'Add Option',
     default: {},
     options: [
-      { displayName: 'Expiry (Days)', name: 'expiryDays', type: 'number', typeOptions: { minValue: 1 }, default: 7, description: 'How long the template can be used' },
-      {
-        displayName: 'For Identity',
-        name: 'forIdentity',
-        type: 'string',
-        default: '',
-        placeholder: 'did:e:…',
-        description: 'Only this identity may use the template',
-      },
+      ...shareOptionFields('template', 'the person', 7),
       { displayName: 'Max Allocations', name: 'maxNumberOfAllocations', type: 'number', typeOptions: { minValue: 1 }, default: 1, description: 'How many identities may use the template' },
-      { displayName: 'Password', name: 'password', type: 'string', typeOptions: { password: true }, default: '', description: 'A password the person must enter (instead of a PIN)' },
-      { displayName: 'PIN', name: 'pin', type: 'string', typeOptions: { password: true }, default: '', description: 'A PIN of 4 to 16 digits the person must enter' },
-      { displayName: 'QR Code Output Field', name: 'qrProperty', type: 'string', default: 'qrCode', description: 'Binary field for the QR code (PNG) the App scans; empty for none' },
-    ],
+    ].sort((a, b) => a.displayName.localeCompare(b.displayName)) as INodeProperties[],
   },
 ];
 

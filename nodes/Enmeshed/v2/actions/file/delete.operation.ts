@@ -3,17 +3,17 @@ import { updateDisplayOptions } from 'n8n-workflow';
 import { deleteOwnFile, type Participant } from '../../../../../lib/protocol';
 import { item, requireId } from '../../../v1/helpers/utils';
 
-const properties: INodeProperties[] = [
-  {
-    displayName: 'File ID',
-    name: 'fileId',
-    type: 'string',
-    default: '',
-    required: true,
-    placeholder: 'FILxxxxxxxxxxxxxxxxx',
-    description: 'ID of a file you uploaded. Peers who got it as an attachment can no longer download it.',
-  },
-];
+export const fileIdField: INodeProperties = {
+  displayName: 'File ID',
+  name: 'fileId',
+  type: 'string',
+  default: '',
+  required: true,
+  placeholder: 'FILxxxxxxxxxxxxxxxxx',
+  description: 'ID of a file you uploaded. Peers who got it as an attachment can no longer download it.',
+};
+
+const properties: INodeProperties[] = [fileIdField];
 
 export const description = updateDisplayOptions({ show: { resource: ['file'], operation: ['delete'] } }, properties);
 

@@ -1,12 +1,12 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 import { getFile, relationshipWith, sendMessage, sendOnce, sentWithKey, type FileReference, type Message, type Participant } from '../../../../../lib/protocol';
 import { binaryExists, binaryPropertyNames, missingBinaryError } from '../../../../shared/binary';
 import { messageToJson, simplifyMessage } from '../../../../shared/output';
 import { parseFileInput } from '../../../v1/actions/file/shared';
-import { contentProperties, messageContent, sendOptions, uploadAttachments } from '../../../v1/actions/message/send.operation';
+import { contentProperties, sendBasics, sendOptions, uploadAttachments } from '../../../v1/actions/message/send.operation';
 import { peerLocator } from '../../../v1/helpers/fields';
-import { addressList, item, locatorValue, requireAddress } from '../../../v1/helpers/utils';
+import { item } from '../../../v1/helpers/utils';
 
 /**
  * Send, v2: attachments are a collection (as in n8n's Gmail node) of binary fields of the input item
@@ -121,13 +121,7 @@ async function existingFiles(participant: Participant, files: (FileReference | s
 }
 
 export async function execute(this: IExecuteFunctions, i: number, participant: Participant): Promise<INodeExecutionData[]> {
-  const to = requireAddress(this, locatorValue(this, 'to', i), i, 'To');
-  const options = this.getNodeParameter('options', i, {}) as IDataObject;
-  const cc = addressList(String(options.cc ?? '')).filter((a) => a !== to);
-  for (const address of cc) requireAddress(this, address, i, 'CC');
-  const recipients = [to, ...cc];
-  const separate = options.separateMessages !== false;
-  const content = messageContent(this, i, to, cc, options);
+  const { options, recipients, separate, content } = sendBasics(this, i);
 
   const groups = separate ? recipients.map((r) => [r]) : [recipients];
   const key = String(options.idempotencyKey ?? '').trim();

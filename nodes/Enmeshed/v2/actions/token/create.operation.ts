@@ -2,6 +2,9 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodePropertie
 import { updateDisplayOptions } from 'n8n-workflow';
 import { createFileToken, createTemplateTokenFor, type Participant } from '../../../../../lib/protocol';
 import { qrPng } from '../../../../shared/qr-png';
+import { templateIdField } from '../../../v1/actions/relationshipTemplate/get.operation';
+import { shareOptionFields } from '../../../v1/helpers/fields';
+import { fileIdField } from '../file/delete.operation';
 import { daysFromNow, item, passwordProtection, requireAddress, requireId } from '../../../v1/helpers/utils';
 
 const properties: INodeProperties[] = [
@@ -16,23 +19,9 @@ const properties: INodeProperties[] = [
       { name: 'Relationship Template', value: 'relationshipTemplate', description: 'One of your templates' },
     ],
   },
+  { ...fileIdField, description: 'ID of a file you uploaded', displayOptions: { show: { shareType: ['file'] } } },
   {
-    displayName: 'File ID',
-    name: 'fileId',
-    type: 'string',
-    default: '',
-    required: true,
-    placeholder: 'FILxxxxxxxxxxxxxxxxx',
-    description: 'ID of a file you uploaded',
-    displayOptions: { show: { shareType: ['file'] } },
-  },
-  {
-    displayName: 'Template ID',
-    name: 'templateId',
-    type: 'string',
-    default: '',
-    required: true,
-    placeholder: 'RLTxxxxxxxxxxxxxxxxx',
+    ...templateIdField,
     description: 'ID of a template you created (one without a password: for those, use the token their Create returned)',
     displayOptions: { show: { shareType: ['relationshipTemplate'] } },
   },
@@ -42,13 +31,7 @@ const properties: INodeProperties[] = [
     type: 'collection',
     placeholder: 'Add Option',
     default: {},
-    options: [
-      { displayName: 'Expiry (Days)', name: 'expiryDays', type: 'number', typeOptions: { minValue: 1 }, default: 7, description: 'How long the token can be used' },
-      { displayName: 'For Identity', name: 'forIdentity', type: 'string', default: '', placeholder: 'did:e:…', description: 'Only this identity may read the token' },
-      { displayName: 'Password', name: 'password', type: 'string', typeOptions: { password: true }, default: '', description: 'A password the reader must enter (instead of a PIN)' },
-      { displayName: 'PIN', name: 'pin', type: 'string', typeOptions: { password: true }, default: '', description: 'A PIN of 4 to 16 digits the reader must enter' },
-      { displayName: 'QR Code Output Field', name: 'qrProperty', type: 'string', default: 'qrCode', description: 'Binary field for the QR code (PNG) of the link; empty for none' },
-    ],
+    options: shareOptionFields('token', 'the reader', 7),
   },
 ];
 
