@@ -1,7 +1,8 @@
 import { parseRelationshipCreationContent } from '../app/read-response';
 import { isProtocolError } from '../errors';
 import type { Participant } from '../participant';
-import { getRelationship, listRelationships } from './registry';
+import { openRelationship } from './open';
+import { listRelationships } from './registry';
 import type { Relationship } from './record';
 
 /**
@@ -23,20 +24,23 @@ const cache = new WeakMap<Participant, Map<string, string | null>>();
 
 /**
  * Display names for relationships from a list (views without creation content): each templator-side
- * relationship is read in full once per process, then remembered. A relationship that cannot be read
- * (decomposed, or its request unreadable) has no name.
+ * relationship is opened once per process, then remembered. One that cannot be read has no name.
  */
 export async function peerDisplayNames(ctx: Participant, relationships: readonly Relationship[]): Promise<Map<string, string>> {
   let known = cache.get(ctx);
   if (!known) cache.set(ctx, (known = new Map()));
+  for (const r of relationships) if (r.creationContent && !known.has(r.id)) known.set(r.id, peerDisplayName(r) ?? null);
+  const unknown = relationships.filter((r) => r.role === 'templator' && !known.has(r.id)).map((r) => r.id);
+  // The records in pages of 100, each opened with our template's key (one read of the template each).
+  for (let i = 0; i < unknown.length; i += 100) {
+    for await (const dto of ctx.client.relationships(unknown.slice(i, i + 100))) {
+      const full = await openRelationship(ctx, dto).catch((error: unknown) => (isProtocolError(error) ? undefined : Promise.reject(error)));
+      // One that cannot be read now (e.g. its request is unreadable) is tried again next time.
+      if (full) known.set(dto.id, peerDisplayName(full) ?? null);
+    }
+  }
   const names = new Map<string, string>();
   for (const r of relationships) {
-    if (r.role !== 'templator') continue;
-    if (!known.has(r.id)) {
-      const full = r.creationContent ? r : await getRelationship(ctx, r.id).catch((error: unknown) => (isProtocolError(error) ? undefined : Promise.reject(error)));
-      // Pending requests are read again later: their content is final, but a failed read may not be.
-      if (full) known.set(r.id, peerDisplayName(full) ?? null);
-    }
     const name = known.get(r.id);
     if (name) names.set(r.id, name);
   }
