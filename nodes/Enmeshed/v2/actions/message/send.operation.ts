@@ -81,7 +81,7 @@ const properties: INodeProperties[] = [
         name: 'idempotencyKey',
         type: 'string',
         default: '',
-        placeholder: '={{ $json.orderId }}',
+        placeholder: 'e.g. {{ $json.orderId }}',
         description:
           'A value unique to what this message is about (e.g. an order ID). A second send with the same key to the same recipient returns the first message, with alreadySent: true, instead of sending again — also when a failed execution is retried or another worker runs it.',
       },
