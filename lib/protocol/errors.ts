@@ -19,11 +19,14 @@ export type ProtocolErrorCode =
   | 'protocol.message.notForYou'
   | 'protocol.message.invalid'
   | 'protocol.message.replayed'
+  | 'protocol.message.inboxFull'
+  | 'protocol.send.inProgress'
   | 'protocol.file.undecryptable'
   | 'protocol.file.hashMismatch'
   | 'protocol.file.signatureInvalid'
   | 'protocol.file.invalid'
   | 'protocol.token.invalid'
+  | 'protocol.identity.notToBeDeleted'
   | 'protocol.reference.invalid';
 
 export class ProtocolError extends Error {
