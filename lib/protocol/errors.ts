@@ -22,6 +22,9 @@ export type ProtocolErrorCode =
   | 'protocol.file.hashMismatch'
   | 'protocol.file.invalid'
   | 'protocol.token.invalid'
+  | 'protocol.request.notFound'
+  | 'protocol.request.cannotAnswer'
+  | 'protocol.request.alreadyAnswered'
   | 'protocol.reference.invalid';
 
 export class ProtocolError extends Error {

@@ -15,3 +15,5 @@ export type { FileReference } from './file-reference';
 export type { IdentityInfo } from './identity-info';
 export * from './message-feed';
 export * from './app';
+export * from './attributes';
+export * from './requests';
