@@ -18,6 +18,8 @@ export type ProtocolErrorCode =
   | 'protocol.message.signatureInvalid'
   | 'protocol.message.notForYou'
   | 'protocol.message.invalid'
+  | 'protocol.message.inboxFull'
+  | 'protocol.send.inProgress'
   | 'protocol.file.undecryptable'
   | 'protocol.file.hashMismatch'
   | 'protocol.file.invalid'

@@ -9,6 +9,7 @@ export * from './templates';
 export * from './tokens';
 export * from './relationships';
 export * from './messages';
+export * from './send-once';
 export * from './files';
 export * from './sync';
 export type { FileReference } from './file-reference';

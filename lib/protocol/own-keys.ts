@@ -84,6 +84,14 @@ export class OwnKeys {
     };
   }
 
+  /**
+   * The name under which a send with an idempotency key is remembered (lib/protocol/send-once): the
+   * same for every worker of this identity, and telling the Platform nothing about the key.
+   */
+  sendMarker(idempotencyKey: string, recipients: readonly string[]): string {
+    return prf(this.secret, 'send/idempotency', Buffer.from(JSON.stringify([idempotencyKey, [...recipients].sort()]), 'utf8')).toString('base64url');
+  }
+
   /** Key of our own datawallet payloads (counters, relationship registry). */
   datawallet(): SecretKey {
     return secretKey(prf(this.secret, 'datawallet/key', Buffer.alloc(0)));

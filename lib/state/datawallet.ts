@@ -18,7 +18,7 @@ import { PlatformCodes, PlatformError, isPlatformError, type DatawalletModificat
  * (object, type), which is all we need.
  */
 
-export type Collection = 'n8n.counters' | 'n8n.relationships' | 'n8n.relationshipEvents' | 'n8n.attributes' | 'n8n.requests';
+export type Collection = 'n8n.counters' | 'n8n.relationships' | 'n8n.relationshipEvents' | 'n8n.sends' | 'n8n.read' | 'n8n.attributes' | 'n8n.requests';
 
 export interface Change {
   collection: Collection;

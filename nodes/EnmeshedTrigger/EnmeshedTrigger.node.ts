@@ -82,6 +82,14 @@ export class EnmeshedTrigger implements INodeType {
             ],
           },
           {
+            displayName: 'Max Messages per Poll',
+            name: 'maxMessages',
+            type: 'number',
+            typeOptions: { minValue: 1, maxValue: 1000 },
+            default: 100,
+            description: 'At most this many messages start the workflow per poll; the rest come with the next polls, in order',
+          },
+          {
             displayName: 'Simplify',
             name: 'simplify',
             type: 'boolean',
@@ -102,6 +110,7 @@ export class EnmeshedTrigger implements INodeType {
         .split(/[,;\s]+/)
         .filter(Boolean),
       attachments: (options.attachments as PollOptions['attachments']) ?? 'any',
+      maxMessages: maxMessages(options.maxMessages),
     };
     try {
       const participant = await participantFor(this);
@@ -128,6 +137,12 @@ export class EnmeshedTrigger implements INodeType {
       throw toNodeError(this.getNode(), error);
     }
   }
+}
+
+/** The option as a whole number in 1..1000 (an expression may give anything); 100 when unset. */
+function maxMessages(value: unknown): number {
+  const n = value === undefined || value === '' ? 100 : Math.floor(Number(value));
+  return Number.isFinite(n) ? Math.min(Math.max(n, 1), 1000) : 100;
 }
 
 async function toItems(

@@ -1,6 +1,6 @@
 import type { IDataObject } from 'n8n-workflow';
 import { toBase64Url } from '../../lib/crypto';
-import { isMail, type LoadedTemplate, type Message, type Relationship, type StoredFile } from '../../lib/protocol';
+import { isMail, truncateReference, type LoadedTemplate, type Message, type Relationship, type StoredFile } from '../../lib/protocol';
 
 /**
  * Output items shaped like the enmeshed Connector's DTOs (ids, addresses, ISO dates, decrypted
@@ -22,7 +22,17 @@ export function messageToJson(message: Message, relationshipByPeer?: (peer: stri
       receivedByDevice: r.receivedByDevice ?? undefined,
     })),
     attachments: message.attachments.map((a) => a.id),
+    attachmentReferences: attachmentReferences(message),
   };
+}
+
+/**
+ * The truncated reference of each attachment: what Message → Send takes as an existing file, so an
+ * attachment can be sent on without downloading it. Carries the attachment's key, as a Mail's
+ * attachment list does for every recipient.
+ */
+function attachmentReferences(message: Message): string[] {
+  return message.attachments.map((a) => truncateReference({ id: a.id, key: a.key, backboneBaseUrl: a.backboneBaseUrl || undefined }));
 }
 
 /** Simplify: the fields people use of a Mail (or the raw content of anything else). */
@@ -32,6 +42,7 @@ export function simplifyMessage(message: Message): IDataObject {
     from: message.createdBy,
     date: message.createdAt,
     attachments: message.attachments.map((a) => a.id),
+    attachmentReferences: attachmentReferences(message),
   };
   if (isMail(message.content)) {
     return {

@@ -1,7 +1,10 @@
 import type { INodeProperties } from 'n8n-workflow';
-import { ADDRESS_REGEX } from './utils';
 
-/** Parameters several operations share. */
+/**
+ * Parameters several operations share. The resource locators carry no `validation`: n8n runs those
+ * regexes in a vm with a 250 ms limit before the node starts, and under CPU load that failed whole
+ * executions; the operations check addresses and ids themselves (requireAddress, requireId).
+ */
 
 export const peerLocator = (name: string, displayName: string, description: string): INodeProperties => ({
   displayName,
@@ -22,7 +25,6 @@ export const peerLocator = (name: string, displayName: string, description: stri
       name: 'address',
       type: 'string',
       placeholder: 'did:e:backbone.example.org:dids:0123456789abcdef012345',
-      validation: [{ type: 'regex', properties: { regex: ADDRESS_REGEX, errorMessage: 'An enmeshed address looks like did:e:<domain>:dids:<22 hex characters>' } }],
     },
   ],
 });
@@ -46,7 +48,6 @@ export const relationshipLocator: INodeProperties = {
       name: 'id',
       type: 'string',
       placeholder: 'RELxxxxxxxxxxxxxxxxx',
-      validation: [{ type: 'regex', properties: { regex: '^REL[A-Za-z0-9]{17}$', errorMessage: 'A relationship ID is REL followed by 17 letters or digits' } }],
     },
   ],
 };

@@ -1,0 +1,11 @@
+import type { AllEntities } from 'n8n-workflow';
+
+type NodeMap = {
+  message: 'send' | 'get' | 'getMany' | 'downloadAttachments';
+  file: 'upload' | 'download' | 'get' | 'getMany';
+  relationshipTemplate: 'create' | 'get' | 'load';
+  relationship: 'create' | 'get' | 'getMany' | 'accept' | 'reject' | 'revoke' | 'terminate';
+  identity: 'get';
+};
+
+export type EnmeshedType = AllEntities<NodeMap>;

@@ -1,0 +1,2 @@
+// Unchanged since v1: its operations and their parameters.
+export * from '../../../v1/actions/relationshipTemplate/RelationshipTemplate.resource';
