@@ -13,6 +13,7 @@ import {
   type Participant,
   type Relationship,
 } from '../../lib/protocol';
+import { requestEventsOf, wantsRequestEvents, type RequestEventName, type RequestTriggerEvent } from './request-events';
 
 /**
  * The trigger's logic, without n8n: what is new since the cursor, and the cursor after it.
@@ -27,7 +28,7 @@ import {
  * options is marked handled. The caller stores the state together with the emitted items.
  */
 
-export type TriggerEventName = 'messageReceived' | 'relationshipRequestReceived' | 'relationshipStatusChanged';
+export type TriggerEventName = 'messageReceived' | 'relationshipRequestReceived' | 'relationshipStatusChanged' | RequestEventName;
 
 export interface PollOptions {
   events: TriggerEventName[];
@@ -43,7 +44,8 @@ export type TriggerEvent =
   | { event: 'messageReceived'; message: Message }
   | { event: 'messageReceived'; error: ProtocolError; dto: Pick<MessageDto, 'id' | 'createdBy' | 'createdAt'> }
   | { event: 'relationshipRequestReceived'; relationship: Relationship }
-  | { event: 'relationshipStatusChanged'; relationship: Relationship; oldStatus?: string };
+  | { event: 'relationshipStatusChanged'; relationship: Relationship; oldStatus?: string }
+  | RequestTriggerEvent;
 
 export interface TriggerState {
   v: 1;
@@ -55,6 +57,9 @@ export interface TriggerState {
     statuses: Record<string, string>;
   };
 }
+
+/** Messages are read for their own events and for the Request events they carry. */
+const wantsMessages = (o: PollOptions): boolean => o.events.includes('messageReceived') || wantsRequestEvents(o.events);
 
 const wantsRelationships = (o: PollOptions): boolean =>
   o.events.includes('relationshipRequestReceived') || o.events.includes('relationshipStatusChanged');
@@ -72,7 +77,7 @@ function hints(participant: Participant): Record<string, string> {
 export function missingParts(state: TriggerState | undefined, options: PollOptions): { messages: boolean; relationships: boolean } {
   const valid = state?.v === 1;
   return {
-    messages: options.events.includes('messageReceived') && !(valid && state.messages),
+    messages: wantsMessages(options) && !(valid && state.messages),
     relationships: wantsRelationships(options) && !(valid && state.relationships),
   };
 }
@@ -118,6 +123,15 @@ async function openAsEvent(participant: Participant, dto: MessageDto, relationsh
   return Promise.reject(opened.error);
 }
 
+/** The events a message gives: its own (Message Received, or the error reading it) and its Request events. */
+async function messageEvents(participant: Participant, dto: MessageDto, options: PollOptions, relationships?: Relationship[]): Promise<TriggerEvent[]> {
+  const opened = await openAsEvent(participant, dto, relationships);
+  const requestEvents = 'message' in opened ? await requestEventsOf(participant, opened.message, options.events) : [];
+  // A message that cannot be read is reported even when only Request events are wanted: it may have carried one.
+  const own = options.events.includes('messageReceived') || 'error' in opened ? [opened] : [];
+  return [...own, ...requestEvents];
+}
+
 function matches(dto: MessageDto, options: PollOptions): boolean {
   if (options.peers?.length && !options.peers.includes(dto.createdBy)) return false;
   if (options.attachments === 'with' && dto.attachments.length === 0) return false;
@@ -129,7 +143,7 @@ export async function poll(participant: Participant, state: TriggerState, option
   const events: TriggerEvent[] = [];
   const next: TriggerState = { ...state, v: 1 };
 
-  if (options.events.includes('messageReceived')) {
+  if (wantsMessages(options)) {
     const position = state.messages ?? { total: 0, seen: [] };
     const read = await readFeed(participant, position);
     const max = options.maxMessages ?? 100;
@@ -140,7 +154,7 @@ export async function poll(participant: Participant, state: TriggerState, option
       handled.push(dto);
       if (dto.createdBy === participant.address || !matches(dto, options)) continue;
       relationships ??= await listRelationships(participant);
-      events.push(await openAsEvent(participant, dto, relationships));
+      events.push(...(await messageEvents(participant, dto, options, relationships)));
     }
     if (handled.length) {
       const watermark = handled.reduce((w, d) => (!w || d.createdAt > w ? d.createdAt : w), position.watermark);
@@ -188,12 +202,13 @@ export async function poll(participant: Participant, state: TriggerState, option
 
 /** "Fetch Test Event": the newest matching event, without touching any cursor. */
 export async function sample(participant: Participant, options: PollOptions): Promise<TriggerEvent[]> {
-  if (options.events.includes('messageReceived')) {
+  if (wantsMessages(options)) {
     let checked = 0;
     for await (const dto of messagesNewestFirst(participant)) {
       if (++checked > 500) break;
       if (dto.createdBy === participant.address || !matches(dto, options)) continue;
-      return [await openAsEvent(participant, dto)];
+      const found = await messageEvents(participant, dto, options);
+      if (found.length) return [found[found.length - 1]];
     }
   }
   if (wantsRelationships(options)) {

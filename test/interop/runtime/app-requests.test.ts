@@ -30,9 +30,11 @@ import {
   rejectIncomingRequest,
   sendRequest,
   sync,
-  type Participant,
 } from '../../../lib/protocol';
+import type { IDataObject } from 'n8n-workflow';
 import { inOneDay, newParticipant } from '../../helpers/participants';
+import { pollContext, rl } from '../../nodes/context';
+import { poll, runNode } from '../../nodes/helpers';
 import { AppRuntime, ok } from './app-runtime';
 
 const EMAIL = 'juergen.mueller@example.org';
@@ -40,7 +42,7 @@ const GIVEN_NAME = 'Jürgen';
 const ORG_NAME = 'Stadtwerke Musterstadt';
 
 let platform: PlatformHandle;
-let org: Participant;
+let org: Awaited<ReturnType<typeof newParticipant>>;
 let app: AppRuntime;
 let person: string;
 let emailId: string;
@@ -105,8 +107,12 @@ afterAll(async () => {
 
 describe('our Request, answered in the App', () => {
   let requestId: string;
+  /** The static data of our Enmeshed Trigger ("Request Answered"), as n8n keeps it between polls. */
+  const triggerData: IDataObject = {};
+  const triggerPoll = () => poll(pollContext({ parameters: { events: ['requestAnswered'] }, credentials: { ...org.credential }, mode: 'trigger', staticData: triggerData }));
 
   step('the Request reaches the RequestModule and waits for the person, item by item as we sent it', async () => {
+    expect(await triggerPoll()).toBeNull(); // the trigger's first active poll: from now on
     const sent = await sendRequest(org, {
       peer: person,
       request: {
@@ -127,14 +133,17 @@ describe('our Request, answered in the App', () => {
     expect(JSON.stringify(dvo.items[0])).toContain(EMAIL);
   });
 
-  step('the person accepts with their attributes; we take the answer and keep exactly those values', async () => {
+  step('the person accepts with their attributes; our trigger emits Request Answered with exactly those values', async () => {
     const items = [{ accept: true, existingAttributeId: emailId }, { accept: true, existingAttributeId: givenNameId }, { accept: true }];
     ok(await app.consumptionServices.incomingRequests.accept({ requestId, items }));
     await answered(requestId);
 
-    const [answer] = await checkForAnswers(org);
-    expect(answer.problems).toEqual([]);
-    expect(answer.summary.attributes).toEqual({ EMailAddress: EMAIL, GivenName: GIVEN_NAME });
+    const emitted = await triggerPoll();
+    expect(emitted?.map((i) => i.json)).toEqual([
+      expect.objectContaining({ event: 'requestAnswered', requestId, peer: person, status: 'Completed', accepted: true, taken: true, problems: [] }),
+    ]);
+    expect(emitted![0].json.attributes).toEqual({ EMailAddress: EMAIL, GivenName: GIVEN_NAME });
+    expect(await checkForAnswers(org)).toEqual([]); // taken by the trigger already
     const request = await getOutgoingRequest(org, requestId);
     expect(request.status).toBe('Completed');
     expect(request.response?.summary.items.map((i) => [i.requestItemType, i.type, i.attributeId])).toEqual([
@@ -146,6 +155,16 @@ describe('our Request, answered in the App', () => {
     expect(attributes.map((a) => ({ id: a.id, value: a.content.value, owner: a.content.owner, requestId: a.source.requestId }))).toEqual([
       { id: emailId, value: { '@type': 'EMailAddress', value: EMAIL }, owner: person, requestId },
       { id: givenNameId, value: { '@type': 'GivenName', value: GIVEN_NAME }, owner: person, requestId },
+    ]);
+    // Attribute → Get Many of that peer, as a workflow reads them
+    const listed = await runNode({
+      credentials: { ...org.credential },
+      version: 2,
+      parameters: { resource: 'attribute', operation: 'getMany', which: 'peer', peer: rl('address', person), returnAll: true },
+    });
+    expect(listed.map((i) => [i.json.valueType, i.json.value, i.json.id])).toEqual([
+      ['GivenName', GIVEN_NAME, givenNameId],
+      ['EMailAddress', EMAIL, emailId],
     ]);
     // the runtime completed its side with the message that carried our Request
     const completed = ok(await app.consumptionServices.incomingRequests.getRequest({ id: requestId }));

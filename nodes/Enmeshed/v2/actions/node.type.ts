@@ -6,6 +6,8 @@ type NodeMap = {
   relationshipTemplate: 'create' | 'get' | 'load';
   relationship: 'create' | 'get' | 'getMany' | 'accept' | 'reject' | 'revoke' | 'terminate';
   identity: 'get';
+  request: 'send' | 'get' | 'getMany' | 'accept' | 'canAccept' | 'reject';
+  attribute: 'create' | 'get' | 'getMany' | 'update';
 };
 
 export type EnmeshedType = AllEntities<NodeMap>;
