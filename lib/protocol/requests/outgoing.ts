@@ -232,9 +232,8 @@ export async function checkForAnswers(ctx: Participant): Promise<TakenAnswer[]> 
     if (seen.has(dto.id) || dto.createdBy === ctx.address || !peers.has(dto.createdBy)) continue;
     relationships ??= await listRelationships(ctx);
     const message = await openQuietly(ctx, dto, relationships);
-    seen.add(dto.id);
-    if (!message) continue;
-    const answer = await takeAnswer(ctx, message);
+    const answer = message && (await takeAnswer(ctx, message));
+    seen.add(dto.id); // only once read (a Platform failure above leaves it for the next check)
     if (answer?.taken) taken.push(answer);
   }
   return taken;
