@@ -27,6 +27,9 @@ export type ProtocolErrorCode =
   | 'protocol.file.invalid'
   | 'protocol.token.invalid'
   | 'protocol.identity.notToBeDeleted'
+  | 'protocol.request.notFound'
+  | 'protocol.request.cannotAnswer'
+  | 'protocol.request.alreadyAnswered'
   | 'protocol.reference.invalid';
 
 export class ProtocolError extends Error {

@@ -22,3 +22,5 @@ export * from './event-hub';
 export * from './instant';
 export * from './app';
 export { DatawalletEntryError } from '../state/datawallet';
+export * from './attributes';
+export * from './requests';

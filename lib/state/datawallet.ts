@@ -39,10 +39,14 @@ export type Collection =
   /** Idempotency records of sends (lib/protocol/send-once.ts). */
   | 'n8n.sends'
   /** Read state of messages, one object per day (lib/protocol/read-state.ts). */
-  | 'n8n.read';
+  | 'n8n.read'
+  /** Attributes, ours and each peer's (lib/protocol/attributes/store.ts). */
+  | 'n8n.attributes'
+  /** Requests sent and decided, one object per peer (lib/protocol/requests/records.ts). */
+  | 'n8n.requests';
 
 /** Collections that no version ever wrote unbound: an unbound payload in them is the Platform's. */
-const ALWAYS_BOUND: readonly Collection[] = ['n8n.sends', 'n8n.read'];
+const ALWAYS_BOUND: readonly Collection[] = ['n8n.sends', 'n8n.read', 'n8n.attributes', 'n8n.requests'];
 
 export interface Change {
   collection: Collection;

@@ -3,6 +3,7 @@ import { NodeConnectionTypes } from 'n8n-workflow';
 import { attachmentsToBinary } from '../shared/binary';
 import { toNodeError } from '../shared/errors';
 import { messageToJson, relationshipToJson, simplifyMessage } from '../shared/output';
+import { incomingRequestToJson, takenAnswerToJson } from '../shared/request-output';
 import { participantFor } from '../shared/session';
 import { enmeshedApiTest } from '../Enmeshed/v1/methods/credentialTest';
 import { peerDisplayNamesByAddress, setRead } from '../../lib/protocol';
@@ -24,7 +25,7 @@ export class EnmeshedTrigger implements INodeType {
     group: ['trigger'],
     version: 1,
     subtitle: '={{$parameter["events"].join(", ")}}',
-    description: 'Starts the workflow when enmeshed messages or relationship requests arrive',
+    description: 'Starts the workflow when enmeshed messages, relationship requests or Requests and their answers arrive',
     defaults: { name: 'Enmeshed Trigger' },
     polling: true,
     inputs: [],
@@ -41,6 +42,8 @@ export class EnmeshedTrigger implements INodeType {
           { name: 'Message Received', value: 'messageReceived', description: 'A peer sent this identity a message' },
           { name: 'Relationship Request Received', value: 'relationshipRequestReceived', description: 'Someone answered one of your templates' },
           { name: 'Relationship Status Changed', value: 'relationshipStatusChanged', description: 'A relationship was accepted, rejected, revoked, terminated, …' },
+          { name: 'Request Answered', value: 'requestAnswered', description: 'A peer answered one of your Requests; its attributes come as one field per type' },
+          { name: 'Request Received', value: 'requestReceived', description: 'A peer sent you a Request (asks for data, consent, …)' },
         ],
       },
       {
@@ -180,6 +183,10 @@ ctx: IPollFunctions | ITriggerFunctions,
   const senders = events.flatMap((e) => ('message' in e ? [e.message.createdBy] : []));
   const names = senders.length ? await peerDisplayNamesByAddress(participant, senders) : new Map<string, string>();
   for (const e of events) {
+    if (e.event === 'requestReceived' || e.event === 'requestAnswered') {
+      items.push({ json: e.event === 'requestReceived' ? { event: e.event, ...incomingRequestToJson(e.request) } : { event: e.event, ...takenAnswerToJson(e.answer) } });
+      continue;
+    }
     if (e.event !== 'messageReceived') {
       if ('error' in e) {
         // A request or an entry that does not verify: reported as what it is, never as a normal event.

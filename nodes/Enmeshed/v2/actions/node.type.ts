@@ -7,6 +7,8 @@ type NodeMap = {
   relationship: 'create' | 'get' | 'getMany' | 'accept' | 'reject' | 'revoke' | 'terminate' | 'decompose';
   identity: 'get' | 'startDeletion' | 'cancelDeletion' | 'getDeletionStatus';
   token: 'create' | 'load';
+  request: 'send' | 'get' | 'getMany' | 'accept' | 'canAccept' | 'reject';
+  attribute: 'create' | 'get' | 'getMany' | 'update';
 };
 
 export type EnmeshedType = AllEntities<NodeMap>;

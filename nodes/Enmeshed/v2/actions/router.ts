@@ -1,5 +1,6 @@
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { runOperation, type Operation } from '../../operation';
+import * as attribute from './attribute/Attribute.resource';
 import * as file from './file/File.resource';
 import * as identity from './identity/Identity.resource';
 import * as message from './message/Message.resource';
@@ -7,6 +8,7 @@ import type { EnmeshedType } from './node.type';
 import * as relationship from './relationship/Relationship.resource';
 import * as relationshipTemplate from './relationshipTemplate/RelationshipTemplate.resource';
 import * as token from './token/Token.resource';
+import * as request from './request/Request.resource';
 
 /**
  * The `execute` of resource + operation. Checked by the compiler against EnmeshedType: an operation
@@ -27,6 +29,10 @@ function operationFor(node: EnmeshedType): Operation | undefined {
       return identity[node.operation]?.execute;
     case 'token':
       return token[node.operation]?.execute;
+    case 'request':
+      return request[node.operation]?.execute;
+    case 'attribute':
+      return attribute[node.operation]?.execute;
     default:
       return undefined;
   }

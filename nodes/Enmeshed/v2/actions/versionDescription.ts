@@ -1,11 +1,13 @@
 import type { INodeTypeDescription } from 'n8n-workflow';
 import { versionDescription as v1 } from '../../v1/actions/versionDescription';
+import * as attribute from './attribute/Attribute.resource';
 import * as file from './file/File.resource';
 import * as identity from './identity/Identity.resource';
 import * as message from './message/Message.resource';
 import * as relationship from './relationship/Relationship.resource';
 import * as relationshipTemplate from './relationshipTemplate/RelationshipTemplate.resource';
 import * as token from './token/Token.resource';
+import * as request from './request/Request.resource';
 
 export const versionDescription: INodeTypeDescription = {
   ...v1,
@@ -17,11 +19,13 @@ export const versionDescription: INodeTypeDescription = {
       type: 'options',
       noDataExpression: true,
       options: [
+        { name: 'Attribute', value: 'attribute' },
         { name: 'File', value: 'file' },
         { name: 'Identity', value: 'identity' },
         { name: 'Message', value: 'message' },
         { name: 'Relationship', value: 'relationship' },
         { name: 'Relationship Template', value: 'relationshipTemplate' },
+        { name: 'Request', value: 'request' },
         { name: 'Token', value: 'token' },
       ],
       default: 'message',
@@ -32,5 +36,7 @@ export const versionDescription: INodeTypeDescription = {
     ...relationship.description,
     ...identity.description,
     ...token.description,
+    ...request.description,
+    ...attribute.description,
   ],
 };
