@@ -18,7 +18,6 @@ import {
   type Relationship,
   type RelationshipEntry,
 } from '../../lib/protocol';
-import { requestEventsOf, wantsRequestEvents, type RequestEventName, type RequestTriggerEvent } from './request-events';
 
 /**
  * The trigger's logic, without n8n: what is new since the cursor, and the cursor after it.
@@ -35,7 +34,7 @@ import { requestEventsOf, wantsRequestEvents, type RequestEventName, type Reques
  * options is marked handled. The caller stores the state together with the emitted items.
  */
 
-export type TriggerEventName = 'messageReceived' | 'relationshipRequestReceived' | 'relationshipStatusChanged' | RequestEventName;
+export type TriggerEventName = 'messageReceived' | 'relationshipRequestReceived' | 'relationshipStatusChanged';
 
 export interface PollOptions {
   events: TriggerEventName[];
@@ -54,8 +53,7 @@ export type TriggerEvent =
   | { event: 'messageReceived'; error: ProtocolError | DatawalletEntryError; dto: Pick<MessageDto, 'id' | 'createdBy' | 'createdAt'> }
   | { event: 'relationshipRequestReceived'; relationship: Relationship }
   | { event: 'relationshipStatusChanged'; relationship: Relationship; oldStatus?: string }
-  | { event: RelationshipEventName; error: ProtocolError | DatawalletEntryError; relationshipId: string; peer?: string }
-  | RequestTriggerEvent;
+  | { event: RelationshipEventName; error: ProtocolError | DatawalletEntryError; relationshipId: string; peer?: string };
 
 /** Digest of an emitted message's signed content, the message id, and until when (ISO) it is kept. */
 export type RecentDigest = [digest: string, id: string, keep: string];
@@ -78,9 +76,6 @@ interface EarlierRelationshipCursor {
   statuses: Record<string, string>;
 }
 
-/** Messages are read for their own events and for the Request events they carry. */
-const wantsMessages = (o: PollOptions): boolean => o.events.includes('messageReceived') || wantsRequestEvents(o.events);
-
 const wantsRelationships = (o: PollOptions): boolean =>
   o.events.includes('relationshipRequestReceived') || o.events.includes('relationshipStatusChanged');
 
@@ -88,7 +83,7 @@ const wantsRelationships = (o: PollOptions): boolean =>
 export function missingParts(state: TriggerState | undefined, options: PollOptions): { messages: boolean; relationships: boolean } {
   const valid = state?.v === 1;
   return {
-    messages: wantsMessages(options) && !(valid && state.messages),
+    messages: options.events.includes('messageReceived') && !(valid && state.messages),
     relationships: wantsRelationships(options) && !(valid && state.relationships),
   };
 }
@@ -130,14 +125,6 @@ async function openAsEvent(participant: Participant, dto: MessageDto): Promise<T
   return Promise.reject(opened.error);
 }
 
-/** The events of an opened message: its own (Message Received, or the error reading it) and its Request events. */
-async function withRequestEvents(participant: Participant, opened: TriggerEvent, options: PollOptions): Promise<TriggerEvent[]> {
-  const requestEvents = 'message' in opened ? await requestEventsOf(participant, opened.message, options.events) : [];
-  // A message that cannot be read is reported even when only Request events are wanted: it may have carried one.
-  const own = options.events.includes('messageReceived') || 'error' in opened ? [opened] : [];
-  return [...own, ...requestEvents];
-}
-
 function matches(dto: MessageDto, options: PollOptions): boolean {
   if (options.peers?.length && !options.peers.includes(dto.createdBy)) return false;
   if (options.attachments === 'with' && dto.attachments.length === 0) return false;
@@ -171,7 +158,7 @@ async function pollMessages(participant: Participant, position: MessageCursor, o
       const keep = Math.min(Date.parse(event.message.sentAt), Date.parse(dto.createdAt) + REPLAY_TOLERANCE_MS);
       recent.set(event.message.contentDigest, { id: dto.id, keep: new Date(keep).toISOString() });
     }
-    events.push(...(await withRequestEvents(participant, event, options)));
+    events.push(event);
   }
   const watermark = handled.reduce((w, d) => (!w || d.createdAt > w ? d.createdAt : w), position.watermark);
   const floor = watermark ? Date.parse(watermark) - FEED_LOOK_BACK_MS : -Infinity;
@@ -185,7 +172,7 @@ export async function poll(participant: Participant, state: TriggerState, option
   const events: TriggerEvent[] = [];
   const next: TriggerState = { ...state, v: 1 };
 
-  if (wantsMessages(options)) {
+  if (options.events.includes('messageReceived')) {
     const polled = await pollMessages(participant, state.messages ?? { total: 0, seen: [] }, options);
     events.push(...polled.events);
     next.messages = polled.cursor;
@@ -272,13 +259,12 @@ async function relationshipEvent(participant: Participant, change: Change, optio
 
 /** "Fetch Test Event": the newest matching event, without touching any cursor. */
 export async function sample(participant: Participant, options: PollOptions): Promise<TriggerEvent[]> {
-  if (wantsMessages(options)) {
+  if (options.events.includes('messageReceived')) {
     let checked = 0;
     for await (const dto of messagesNewestFirst(participant)) {
       if (++checked > 500) break;
       if (dto.createdBy === participant.address || !matches(dto, options)) continue;
-      const found = await withRequestEvents(participant, await openAsEvent(participant, dto), options);
-      if (found.length) return [found[found.length - 1]];
+      return [await openAsEvent(participant, dto)];
     }
   }
   if (wantsRelationships(options)) {

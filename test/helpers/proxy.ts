@@ -119,16 +119,7 @@ function strip(headers: IncomingHttpHeaders): IncomingHttpHeaders {
   return out;
 }
 
-/** Waits `ms`, or less when the client hangs up first (a killed client leaves no timer behind). */
-function holdUnlessClosed(incoming: IncomingMessage, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    incoming.socket.once('close', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A seeded pseudo-random generator (mulberry32), so fault sequences are reproducible. */
 export function seededRandom(seed: number): () => number {
@@ -239,7 +230,7 @@ export async function startProxy(target: string, initialDecide?: Decide): Promis
     const { response, changed } = rewritten(answer, request);
     entry.rewritten = changed;
     entry.status = response.status;
-    if (fault?.kind === 'delay') await holdUnlessClosed(incoming, fault.ms);
+    if (fault?.kind === 'delay') await sleep(fault.ms);
     const headers = strip(response.headers);
     headers['content-length'] = String(response.body.length);
     if (fault?.kind === 'cut' && response.body.length > 1) {

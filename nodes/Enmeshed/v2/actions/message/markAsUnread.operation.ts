@@ -1,3 +1,0 @@
-import { markOperation } from './mark';
-
-export const { description, execute } = markOperation('markAsUnread', false);
