@@ -149,12 +149,7 @@ export class HttpClient {
         const failed = thrown instanceof CallbackFailure ? thrown : (thrown as { cause?: unknown } | undefined)?.cause; // axios wraps errors
         if (failed instanceof CallbackFailure) throw failed.error;
         outcome = this.transportError(thrown, method, spec.path);
-        const code = (thrown as { code?: string }).code ?? '';
-        // A kept-alive connection the server had already closed (idle timeout, restart) fails on its
-        // reuse before the server read the request: Node's documented case for one retry
-        // (ClientRequest.reusedSocket), safe even for a POST.
-        const staleConnection = attempt === 1 && (code === 'ECONNRESET' || code === 'EPIPE') && (thrown as { request?: { reusedSocket?: boolean } }).request?.reusedSocket === true;
-        nothingSent = NOTHING_SENT.has(code) || staleConnection;
+        nothingSent = NOTHING_SENT.has((thrown as { code?: string }).code ?? '');
         this.options.onRequest?.({ method, path: spec.path, attempt, ms: Date.now() - started, error: outcome.code });
       }
       if (!(outcome instanceof PlatformError)) return outcome;
