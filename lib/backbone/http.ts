@@ -6,8 +6,9 @@ import * as tls from 'node:tls';
 import { PlatformError } from './errors';
 
 /**
- * The transport under every Platform call: one axios instance, the `{result}` / `{error}` envelope
- * read on every status, timeouts, and retries that can never duplicate an effect.
+ * The transport under every Platform call: one axios instance (file bodies from 256 KiB on go over
+ * a connection of their own, see HttpClient.streamed), the `{result}` / `{error}` envelope read on
+ * every status, timeouts, and retries that can never duplicate an effect.
  *
  * Retry policy:
  * - idempotent calls (GET, login, and the calls a caller marks idempotent) are retried after network
