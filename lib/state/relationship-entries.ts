@@ -39,8 +39,6 @@ export interface RelationshipEntry {
   salt?: string;
   /** The next transmit counter not yet reserved (absent: none reserved; counter 0 belongs to the acceptance). */
   next?: number;
-  /** A name the peer gave itself, for pickers. */
-  peerName?: string;
   /** Requestor: the template's exchange key and its creator's identity key (base64url), to re-read our own request. */
   templateKey?: string;
   peerKey?: string;
@@ -127,7 +125,6 @@ function parseEntry(id: string, stored: StoredObject): RelationshipEntry | undef
     changedIndex,
     salt: text('salt', true),
     next: integer('next', 1, MAX_COUNTER + 1),
-    peerName: text('peerName', true),
     templateKey: text('templateKey', true),
     peerKey: text('peerKey', true),
   };
@@ -180,10 +177,6 @@ export class RelationshipEntries {
   /** Whether this identity's objects are all in this layout (the marker is present). */
   get complete(): boolean {
     return this.marked;
-  }
-
-  get size(): number {
-    return this.entries.size;
   }
 
   /** Relationship objects of earlier versions (id → their unbound value). */
