@@ -74,7 +74,8 @@ export async function readFeed(ctx: Participant, position: FeedPosition, pageSiz
     .flatMap(([, items]) => items)
     .filter((dto) => !tooOld(dto, floor) && !seen.has(dto.id));
   const unique = [...new Map(messages.map((m) => [m.id, m])).values()];
-  unique.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+  // Messages of the same instant keep the Platform's list order (the sort is stable).
+  unique.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
   return { messages: unique, total, requests };
 }
 
