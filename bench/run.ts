@@ -179,7 +179,7 @@ async function main(): Promise<void> {
   summary.trigger_poll_work_independent_of_old_messages = independent;
 
   // 6. Relationships at scale (a cached fixture on its own Platform) ---------------------------------
-  reportRelationships(await benchRelationships(quick ? 1 : 5), summary, targets);
+  reportRelationships(await benchRelationships(quick ? 3 : 5), summary, targets);
 
   summary.bench_seconds = Math.round((Date.now() - started) / 1000);
   for (const [k, v] of Object.entries(targets)) summary[`target_${k}_met`] = v;
