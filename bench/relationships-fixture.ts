@@ -91,8 +91,8 @@ async function build(dataDir: string): Promise<Fixture> {
       for (const org of orgs) {
         if (first >= org.size) continue;
         await syncRegistry(org.participant);
-        const pending = org.participant.registry.idsNewestFirst().filter((id) => org.participant.registry.get(id)!.status === 'Pending');
-        for (const id of pending) await acceptRelationship(org.participant, id);
+        const pending = org.participant.registry.newestFirst().filter((e) => e.status === 'Pending');
+        for (const { id } of pending) await acceptRelationship(org.participant, id);
       }
       log(`${first + indexes.length} of ${largest} requestors, ${((now() - started) / 1000).toFixed(0)} s`);
     }

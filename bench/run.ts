@@ -207,7 +207,7 @@ async function main(): Promise<void> {
   }
 
   // 6. Relationships at scale (a cached fixture on its own Platform) ---------------------------------
-  reportRelationships(await benchRelationships(quick ? 1 : 3), summary, targets);
+  reportRelationships(await benchRelationships(quick ? 3 : 5), summary, targets);
 
   // 6. Instant vs polling trigger (its own Platform: a short keep-alive period) --------------------
   await reportInstant(quick, summary, targets);

@@ -102,7 +102,8 @@ export async function readFeed(ctx: Participant, position: FeedPosition, pageSiz
     .flatMap(([, items]) => items)
     .filter((dto) => !tooOld(dto, floor));
   const unique = [...new Map(inWindow.filter((dto) => !seen.has(dto.id)).map((m) => [m.id, m])).values()];
-  unique.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+  // Messages of the same instant keep the Platform's list order (the sort is stable).
+  unique.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
   return { messages: unique, window: inWindow.map((dto) => ({ id: dto.id, createdAt: dto.createdAt })), total, requests };
 }
 

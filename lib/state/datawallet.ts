@@ -93,6 +93,8 @@ export class DatawalletEntryError extends PlatformError {
 
 const key = (collection: string, id: string): string => `${collection}\u0000${id}`;
 
+const UNBOUND = 'carries no binding to its place, which this identity\'s layout requires';
+
 /**
  * The objectIdentifier names the collection too (`<collection>/<id>`): the Backbone keeps only the
  * newest modification per objectIdentifier, so objects of two collections sharing an id must not share it.
@@ -164,7 +166,7 @@ export class DatawalletStore {
     for (const [k, slot] of this.objects) {
       if (k.startsWith(`${collection}\u0000`) && 'bound' in slot && !slot.bound) {
         const id = k.slice(collection.length + 1);
-        this.apply(collection, id, { invalid: 'carries no binding to its place, which this identity\'s layout requires', index: slot.index });
+        this.apply(collection, id, { invalid: UNBOUND, index: slot.index });
       }
     }
   }
@@ -179,25 +181,6 @@ export class DatawalletStore {
     const slot = this.objects.get(key(collection, id));
     if (slot && 'invalid' in slot) throw new DatawalletEntryError(objectIdentifier(collection, id), slot.invalid, slot.index);
     return slot;
-  }
-
-  /** Ids of the collection's objects, valid or not. */
-  ids(collection: Collection): string[] {
-    const prefix = `${collection}\u0000`;
-    return [...this.objects.keys()].filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
-  }
-
-  /** The first invalid object of the collection, as the error reading it would throw. */
-  firstInvalid(collection: Collection): DatawalletEntryError | undefined {
-    for (const id of this.ids(collection)) {
-      try {
-        this.get(collection, id);
-      } catch (error) {
-        if (error instanceof DatawalletEntryError) return error;
-        throw error;
-      }
-    }
-    return undefined;
   }
 
   /**
@@ -282,7 +265,7 @@ export class DatawalletStore {
       return invalid('cannot be decrypted or read');
     }
     if (!isBound(json)) {
-      if (this.boundOnly.has(collection)) return invalid('carries no binding to its place, which this identity\'s layout requires');
+      if (this.boundOnly.has(collection)) return invalid(UNBOUND);
       return { value: json, index: m.index, bound: false };
     }
     if (json.c !== collection || json.i !== id) return invalid(`holds the entry of ${String(json.c)}/${String(json.i)} (swapped or moved)`);

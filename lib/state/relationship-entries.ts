@@ -39,8 +39,6 @@ export interface RelationshipEntry {
   salt?: string;
   /** The next transmit counter not yet reserved (absent: none reserved; counter 0 belongs to the acceptance). */
   next?: number;
-  /** A name the peer gave itself, for pickers. */
-  peerName?: string;
   /** Requestor: the template's exchange key and its creator's identity key (base64url), to re-read our own request. */
   templateKey?: string;
   peerKey?: string;
@@ -127,14 +125,28 @@ function parseEntry(id: string, stored: StoredObject): RelationshipEntry | undef
     changedIndex,
     salt: text('salt', true),
     next: integer('next', 1, MAX_COUNTER + 1),
-    peerName: text('peerName', true),
     templateKey: text('templateKey', true),
     peerKey: text('peerKey', true),
   };
 }
 
 /** Newest first: by createdAt, then id (ids of one instant in a fixed order). */
-const newestFirst = (a: RelationshipEntry, b: RelationshipEntry): number => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id);
+const newestFirst = (a: RelationshipEntry, b: RelationshipEntry): number =>
+  a.createdAt !== b.createdAt ? (a.createdAt < b.createdAt ? 1 : -1) : a.id === b.id ? 0 : a.id < b.id ? 1 : -1;
+
+/** What a search of the pickers looks in: the peer's address, the id and the status, in lower case. */
+const searchTextOf = (entry: RelationshipEntry): string => `${entry.peer} ${entry.id} ${entry.status}`.toLowerCase();
+
+/**
+ * Every entry newest first, as arrays, and their search texts joined by newlines into one string:
+ * a search is then one native substring scan of that string, not a loop over N entries.
+ */
+interface Listing {
+  entries: RelationshipEntry[];
+  text: string;
+  /** Where each entry's text starts in `text`. */
+  starts: number[];
+}
 
 /** The layout marker: present once every relationship object of the identity is bound and complete. */
 export const LAYOUT = { collection: 'n8n.layout' as const, id: 'relationships', value: { version: 2 } };
@@ -145,8 +157,9 @@ export const POISONED_COUNTER = MAX_COUNTER + 1;
 export class RelationshipEntries {
   private readonly entries = new Map<string, RelationshipEntry | DatawalletEntryError>();
   private readonly byPeer = new Map<string, Set<string>>();
-  /** Ids newest first; rebuilt when an id comes or goes (createdAt never changes). */
-  private sorted: string[] | undefined;
+
+  /** Rebuilt on demand after an entry came, went, or changed what a listing shows (not after counter reservations). */
+  private listing: Listing | undefined;
   private invalid = 0;
   /** Counter blocks earlier versions reserved, per relationship id (`n8n.counters`). */
   private readonly legacyCounters = new Map<string, number>();
@@ -164,10 +177,6 @@ export class RelationshipEntries {
   /** Whether this identity's objects are all in this layout (the marker is present). */
   get complete(): boolean {
     return this.marked;
-  }
-
-  get size(): number {
-    return this.entries.size;
   }
 
   /** Relationship objects of earlier versions (id → their unbound value). */
@@ -191,11 +200,50 @@ export class RelationshipEntries {
     return [...(this.byPeer.get(peer) ?? [])].map((id) => this.entries.get(id) as RelationshipEntry).sort(newestFirst);
   }
 
-  /** Every relationship id, newest first. Throws while any relationship object is invalid. */
-  idsNewestFirst(): readonly string[] {
+  /** Every entry, newest first. Throws while any relationship object is invalid. */
+  newestFirst(): readonly RelationshipEntry[] {
+    return this.currentListing().entries;
+  }
+
+  /**
+   * Positions (in `newestFirst()`) of the entries whose peer address, id or status contains `needle`
+   * (lower case), in order.
+   */
+  search(needle: string): number[] {
+    const { text, starts } = this.currentListing();
+    const found: number[] = [];
+    if (needle.includes('\n')) return found; // the separator: it is in no entry's text
+    for (let at = text.indexOf(needle); at >= 0; ) {
+      // the entry whose text holds position `at`: the last start ≤ at
+      let lo = 0;
+      let hi = starts.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (starts[mid] <= at) lo = mid;
+        else hi = mid - 1;
+      }
+      found.push(lo);
+      const next = lo + 1 < starts.length ? starts[lo + 1] : text.length;
+      at = text.indexOf(needle, next);
+    }
+    return found;
+  }
+
+  private currentListing(): Listing {
     this.assertAllValid();
-    this.sorted ??= [...this.entries.values()].map((e) => e as RelationshipEntry).sort(newestFirst).map((e) => e.id);
-    return this.sorted;
+    if (!this.listing) {
+      const entries = [...this.entries.values()].map((e) => e as RelationshipEntry).sort(newestFirst);
+      const starts: number[] = [];
+      let length = 0;
+      const texts = entries.map((e) => {
+        const text = searchTextOf(e);
+        starts.push(length);
+        length += text.length + 1;
+        return text;
+      });
+      this.listing = { entries, text: texts.join('\n'), starts };
+    }
+    return this.listing;
   }
 
   /** The lowest counter a reservation may hand out, given the counter blocks earlier versions reserved. */
@@ -272,7 +320,9 @@ export class RelationshipEntries {
     else if (old) this.unlink(old);
     if (entry === undefined) this.entries.delete(id);
     else this.entries.set(id, entry);
-    if ((old === undefined) !== (entry === undefined)) this.sorted = undefined;
+    const shown = (e: typeof entry | typeof old): string | undefined => (e && !(e instanceof DatawalletEntryError) ? `${e.createdAt} ${searchTextOf(e)}` : undefined);
+    if (old === undefined || entry === undefined || shown(old) !== shown(entry)) this.listing = undefined;
+    else if (this.listing && !(entry instanceof DatawalletEntryError)) this.listing.entries[this.listing.entries.indexOf(old as RelationshipEntry)] = entry;
     if (entry instanceof DatawalletEntryError) {
       this.invalid++;
     } else if (entry) {

@@ -209,9 +209,8 @@ function changedSinceIndex(participant: Participant, after: number, upTo: number
 /** Once, for a cursor of an earlier version: every entry whose status differs from the status it remembered. */
 function changedSinceStatuses(participant: Participant, statuses: Record<string, string>): Change[] {
   const changes: Change[] = [];
-  for (const id of participant.registry.idsNewestFirst()) {
-    const entry = participant.registry.get(id)!;
-    if (statuses[id] !== entry.status) changes.push({ entry, oldStatus: statuses[id] });
+  for (const entry of participant.registry.newestFirst()) {
+    if (statuses[entry.id] !== entry.status) changes.push({ entry, oldStatus: statuses[entry.id] });
   }
   return changes.reverse();
 }
@@ -269,7 +268,7 @@ export async function sample(participant: Participant, options: PollOptions): Pr
   }
   if (wantsRelationships(options)) {
     await syncRegistry(participant);
-    const newest = participant.registry.changedAfter(-1).pop() ?? participant.registry.get(participant.registry.idsNewestFirst()[0] ?? '');
+    const newest = participant.registry.changedAfter(-1).pop() ?? participant.registry.newestFirst()[0];
     if (newest) {
       const event = await relationshipEvent(participant, { entry: newest, oldStatus: newest.previousStatus }, options);
       if (event) return [event];

@@ -173,7 +173,9 @@ describe('every action costs the same with 10 and with 300 relationships', () =>
     process.stderr.write(
       `[index] requests per step, N=10 and N=300: ${Object.entries(small.steps)
         .map(([name, r]) => `${name} ${r.length}/${large.steps[name].length}`)
-        .join('; ')}; datawallet objects read at open ${small.modificationsRead}/${large.modificationsRead}\n`,
+        .join('; ')}; datawallet objects read at open ${small.modificationsRead}/${large.modificationsRead}\n` +
+        `[index] the trigger poll: ${large.steps['trigger poll: 1 message + 1 request'].join(', ')}\n` +
+        `[index] the first send: ${large.steps['send (cold keys and counters)'].join(', ')}\n`,
     );
   });
 

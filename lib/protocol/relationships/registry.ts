@@ -100,11 +100,12 @@ export function findRelationships(ctx: Participant, query: RelationshipQuery = {
   const offset = Math.max(0, query.offset ?? 0);
   const limit = query.limit ?? Infinity;
   const entries: RelationshipEntry[] = [];
+  const all = ctx.registry.newestFirst();
+  // A search is one scan of the index's joined search text; without one the page is read off the list.
+  const candidates = needle ? ctx.registry.search(needle).map((k) => all[k]) : all;
   let skipped = 0;
-  for (const id of ctx.registry.idsNewestFirst()) {
-    const entry = ctx.registry.get(id)!;
+  for (const entry of candidates) {
     if (statuses && !statuses.has(entry.status)) continue;
-    if (needle && !`${entry.peer} ${entry.id} ${entry.status}`.toLowerCase().includes(needle)) continue;
     if (skipped < offset) {
       skipped++;
       continue;
