@@ -10,6 +10,9 @@
  *     3. Lab: example 1 confirms the file to Clinic; Clinic (through lib/) reads the confirmation
  *     4. a third identity answers Clinic's "Partner onboarding" template; example 3 accepts the request
  *        and sends a welcome Mail, which the newcomer reads
+ *     5. a patient answers Clinic's "Patient registration" template; example 5 accepts it and asks for
+ *        given name, e-mail and postal address by a Request; the patient accepts with its own
+ *        attributes; example 5 saves the answer as JSON and sends a welcome Mail addressed by name
  * Each step is printed with its duration; the exit code is 0 only if every step happened.
  *
  *   npm run demo [-- --keep]      (--keep leaves the temporary folder for a look at n8n's data)
@@ -19,7 +22,23 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { startPlatform, type PlatformHandle } from '../platform/server';
-import { buildAcceptResponse, buildRelationshipTemplateContent, createTemplate, downloadFile, getMessage, getRelationship, isMail, loadTemplate, messagesNewestFirst, openParticipant, requestRelationship, type Participant } from '../lib/protocol';
+import {
+  acceptIncomingRequest,
+  buildAcceptResponse,
+  buildRelationshipTemplateContent,
+  createOwnAttribute,
+  createTemplate,
+  downloadFile,
+  getMessage,
+  getRelationship,
+  isMail,
+  listIncomingRequests,
+  loadTemplate,
+  messagesNewestFirst,
+  openParticipant,
+  requestRelationship,
+  type Participant,
+} from '../lib/protocol';
 import { createIdentity } from '../lib/protocol/onboarding';
 import { cli, createHome, ensureN8n, execute, exportNodes, freePort, importJson, packPackage, ROOT, start, type N8nHome, type Running } from './lib/n8n';
 import { ACTIVE_EXAMPLES, credentialsFor, ensureRelationship, FILES_DIR, INBOX_DIRS, inDays, loadExamples, openBoth, type DemoIdentities } from './lib/setup';
@@ -46,6 +65,13 @@ export interface DemoResult {
   ms: number;
 }
 
+/** Who registers in step 5 and answers example 5's Request. */
+const PATIENT = {
+  givenName: 'Jana',
+  email: 'jana.novak@example.org',
+  address: { recipient: 'Jana Novák', street: 'Lindenstraße', houseNo: '7', zipCode: '10115', city: 'Berlin', country: 'DE' },
+};
+
 const seconds = (ms: number): string => (ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : ms < 120_000 ? `${Math.round(ms / 1000)} s` : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`);
 
 async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, everyMs = 1_000): Promise<T> {
@@ -63,6 +89,16 @@ async function newestFrom(participant: Participant, from: string, notIn: Set<str
   for await (const dto of messagesNewestFirst(participant)) {
     if (dto.createdBy === from && !notIn.has(dto.id)) return dto.id;
     if (dto.createdBy === from) return undefined;
+  }
+  return undefined;
+}
+
+/** The newest Mail `participant` received from `from` with this subject, if any. */
+async function mailFrom(participant: Participant, from: string, subject: string): Promise<string | undefined> {
+  for await (const dto of messagesNewestFirst(participant)) {
+    if (dto.createdBy !== from) continue;
+    const message = await getMessage(participant, dto.id);
+    if (isMail(message.content) && message.content.subject === subject) return dto.id;
   }
   return undefined;
 }
@@ -145,7 +181,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       (list) => `${list.map((e) => e.file.slice(0, 2)).join(', ')} imported; ${ACTIVE_EXAMPLES.map((id) => id.slice(-1)).join(' and ')} published`,
     );
 
-    // Both active triggers' first polls seed their cursors: Lab reads its message list (example 1),
+    // The active triggers' first polls seed their cursors: Lab reads its message list (example 1),
     // Clinic runs a sync (example 3). Anything sent before that would not start them.
     let messageReads = 0;
     let syncRuns = 0;
@@ -154,8 +190,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       if (req.method === 'POST' && /\/api\/v2\/SyncRuns$/i.test(req.path)) syncRuns++;
       return undefined;
     });
-    running = await step('n8n start (examples 1 and 3 active)', () => start(n8nHome, { cwd: n8nHome.dir }), () => `http://localhost:${port}`);
-    await step('both triggers activated (their first polls remember where things stand)', async () => {
+    running = await step(`n8n start (examples ${ACTIVE_EXAMPLES.map((id) => id.slice(-1)).join(', ')} active)`, () => start(n8nHome, { cwd: n8nHome.dir }), () => `http://localhost:${port}`);
+    await step('the triggers activated (their first polls remember where things stand)', async () => {
       await waitFor('the activation polls', 90_000, async () => (messageReads > 0 && syncRuns > 0 ? true : undefined), 250);
       await new Promise((r) => setTimeout(r, 3_000));
     });
@@ -199,6 +235,20 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     const request = await requestRelationship(newcomer, template, answer.content as unknown as Record<string, unknown>);
     const requestedAt = Date.now();
 
+    // 5 (started now too): a patient with a profile answers Clinic's "Patient registration" template.
+    const patient = await openParticipantFor(access);
+    await createOwnAttribute(patient, { valueType: 'GivenName', value: PATIENT.givenName });
+    await createOwnAttribute(patient, { valueType: 'EMailAddress', value: PATIENT.email });
+    await createOwnAttribute(patient, { valueType: 'StreetAddress', value: PATIENT.address });
+    const registration = await createTemplate(clinic, {
+      content: buildRelationshipTemplateContent({ title: 'Patient registration', consent: 'I register as a patient of Example Clinic.', expiresAt: inDays(1) }) as unknown as Record<string, unknown>,
+      expiresAt: inDays(1),
+    });
+    const patientTemplate = await loadTemplate(patient, registration.truncatedReference);
+    const patientAnswer = buildAcceptResponse(patientTemplate.content, { ownAddress: patient.address });
+    if (!patientAnswer.ok) throw new Error(`cannot answer the registration template: ${patientAnswer.problems.join('; ')}`);
+    await requestRelationship(patient, patientTemplate, patientAnswer.content as unknown as Record<string, unknown>);
+
     // 2. Lab's example 1 gets it at its next poll (every minute) and saves the PDF.
     const pdfDir = path.join(n8nHome.dir, INBOX_DIRS[0]);
     const savedName = `${sent.id}-${sent.filename.replace(/[^A-Za-z0-9._-]+/g, '_')}`;
@@ -238,6 +288,32 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         return message.content.subject;
       },
       (subject) => `relationship ${request.id} Active, "${subject}" received`,
+    );
+
+    const asked = await step(
+      '5. a patient answers Clinic\'s "Patient registration" template; example 5 accepts and asks for contact data; the patient answers with its own attributes',
+      async () => {
+        const found = await waitFor('example 5\'s Request', 150_000, async () => (await listIncomingRequests(patient, { peer: clinic.address, status: ['Open'] }))[0], 2_000);
+        const answered = await acceptIncomingRequest(patient, found.id);
+        return { id: found.id, shared: answered.items.filter((i) => i.effect === 'shared').map((i) => i.attribute?.value['@type']) };
+      },
+      (a) => `Request ${a.id}, shared ${a.shared.join(', ')}`,
+    );
+    await step(
+      '   example 5 saves the answer as JSON and welcomes the patient by name',
+      async () => {
+        const file = path.join(n8nHome.dir, INBOX_DIRS[2], `${asked.id}.json`);
+        const saved = await waitFor('the saved answer', 150_000, async () => (fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as { attributes?: Record<string, unknown> }) : undefined));
+        const expected = { GivenName: PATIENT.givenName, EMailAddress: PATIENT.email, StreetAddress: PATIENT.address };
+        // (the value's fields in any order: a message sorts them)
+        const canonical = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort()) : x));
+        if (canonical(saved.attributes) !== canonical(expected)) throw new Error(`the saved answer has ${JSON.stringify(saved.attributes)}, not ${JSON.stringify(expected)}`);
+        const id = await waitFor('the Mail addressed by name', 60_000, () => mailFrom(patient, clinic.address, `Welcome, ${PATIENT.givenName}`));
+        const mail = (await getMessage(patient, id)).content as { body: string };
+        if (!mail.body.includes(PATIENT.email) || !mail.body.includes(PATIENT.address.city)) throw new Error(`the welcome Mail does not use the answer: ${mail.body}`);
+        return path.relative(n8nHome.dir, file);
+      },
+      (file) => `${file} written, "Welcome, ${PATIENT.givenName}" received`,
     );
   } catch (error) {
     failed = true;

@@ -4,7 +4,7 @@ import { PlatformError } from './errors';
 import { TokenManager, type DeviceLogin } from './auth';
 import { EventStream, type EventStreamOptions } from './events-stream';
 import type * as T from './types';
-import { checkFileMetadata, checkMessage, checkRelationship, checkTemplate, checkToken } from './validate';
+import { checkDeletionProcess, checkFileMetadata, checkMessage, checkRelationship, checkTemplate, checkToken } from './validate';
 
 /**
  * A typed client of the enmeshed Backbone Consumer API v2: one method per call this package makes.
@@ -274,6 +274,22 @@ export class PlatformClient {
 
   getIdentity(): Promise<T.IdentityDto> {
     return this.call({ method: 'GET', path: `${API}/Identities/Self` });
+  }
+
+  async startDeletionProcess(lengthOfGracePeriodInDays?: number): Promise<T.DeletionProcessDto> {
+    const body = lengthOfGracePeriodInDays === undefined ? {} : { lengthOfGracePeriodInDays };
+    const path = `${API}/Identities/Self/DeletionProcesses`;
+    return checkDeletionProcess(await this.call({ method: 'POST', path, body }), { method: 'POST', path });
+  }
+
+  deletionProcesses(): AsyncGenerator<T.DeletionProcessDto> {
+    const path = `${API}/Identities/Self/DeletionProcesses`;
+    return this.checked(this.paged(path), checkDeletionProcess, path);
+  }
+
+  async cancelDeletionProcess(id: string): Promise<T.DeletionProcessDto> {
+    const path = `${API}/Identities/Self/DeletionProcesses/${seg(id)}/Cancel`;
+    return checkDeletionProcess(await this.call({ method: 'PUT', path }), { method: 'PUT', path }, id);
   }
 
   getDevice(): Promise<T.DeviceDto> {

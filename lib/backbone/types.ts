@@ -29,6 +29,18 @@ export interface IdentityDto {
   identityVersion?: number;
   tierId?: string;
   status?: string;
+  /** Set while a deletion process runs: the identity is deleted after it. */
+  deletionGracePeriodEndsAt?: string | null;
+}
+
+/** An identity deletion process: Approved (running, can be cancelled), Cancelled, Deleting, … */
+export interface DeletionProcessDto {
+  id: string;
+  status: string;
+  createdAt: string;
+  approvedAt?: string | null;
+  gracePeriodEndsAt?: string | null;
+  cancelledAt?: string | null;
 }
 
 export interface DeviceDto {

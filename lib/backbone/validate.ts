@@ -190,3 +190,16 @@ export function checkToken(value: unknown, where: Where, expectedId?: string): T
   s.sameId(o, expectedId);
   return value as T.TokenDto;
 }
+
+export function checkDeletionProcess(value: unknown, where: Where, expectedId?: string): T.DeletionProcessDto {
+  const s = new Shape(where, 'deletion process');
+  const o = s.object(value);
+  s.id(o, 'id');
+  s.word(o, 'status');
+  s.date(o, 'createdAt');
+  s.date(o, 'approvedAt', true);
+  s.date(o, 'gracePeriodEndsAt', true);
+  s.date(o, 'cancelledAt', true);
+  s.sameId(o, expectedId);
+  return value as T.DeletionProcessDto;
+}

@@ -19,11 +19,17 @@ export type ProtocolErrorCode =
   | 'protocol.message.notForYou'
   | 'protocol.message.invalid'
   | 'protocol.message.replayed'
+  | 'protocol.message.inboxFull'
+  | 'protocol.send.inProgress'
   | 'protocol.file.undecryptable'
   | 'protocol.file.hashMismatch'
   | 'protocol.file.signatureInvalid'
   | 'protocol.file.invalid'
   | 'protocol.token.invalid'
+  | 'protocol.identity.notToBeDeleted'
+  | 'protocol.request.notFound'
+  | 'protocol.request.cannotAnswer'
+  | 'protocol.request.alreadyAnswered'
   | 'protocol.reference.invalid';
 
 export class ProtocolError extends Error {

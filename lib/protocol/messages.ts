@@ -22,7 +22,7 @@ import {
   type SecretKey,
   type SignaturePublicKey,
 } from '../crypto';
-import { isPlatformError, type MessageDto } from '../backbone';
+import { PlatformCodes, isPlatformError, type MessageDto } from '../backbone';
 import type { Participant } from './participant';
 import { isMail, type MessageContent } from './mail';
 import { ProtocolError, isProtocolError, readById } from './errors';
@@ -47,6 +47,16 @@ export interface SendMessageInput {
    * 'subset' — every recipient is in to or cc (one message per recipient of a Mail to several).
    */
   mailRecipients?: 'exact' | 'subset';
+  /**
+   * How long to keep trying while a recipient's inbox is full (the Backbone refuses a message while
+   * the recipient has not fetched its maximum, default 20, of earlier messages from us). 0: fail at once.
+   */
+  fullInboxWaitMs?: number;
+  /**
+   * Called with the body nonce once everything is ready, right before the POST: a caller that must
+   * find the message again after a crash records it durably here (lib/protocol/send-once).
+   */
+  beforePost?: (bodyNonce: Uint8Array) => Promise<void>;
 }
 
 export interface Message {
@@ -128,7 +138,8 @@ export async function sendMessage(ctx: Participant, input: SendMessageInput): Pr
       encryptedKey: toBase64(cipherToJson(encryptWithCounter(keyPlaintext, rel.keys!.transmit.key, rel.keys!.transmit.baseNonce, counter))),
     });
   }
-  const created = await ctx.client.sendMessage({ recipients: wrapped, body, attachments: attachments.map((a) => ({ id: a.id })) });
+  await input.beforePost?.(bodyNonce);
+  const created = await postWhenInboxHasRoom(ctx, { recipients: wrapped, body, attachments: attachments.map((a) => ({ id: a.id })) }, input.fullInboxWaitMs ?? 0);
   return {
     id: created.id,
     createdAt: created.createdAt,
@@ -141,6 +152,38 @@ export async function sendMessage(ctx: Participant, input: SendMessageInput): Pr
     sentAt: createdAt,
     contentDigest: toBase64Url(sha256(serialized)),
   };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * POSTs a message; while the Backbone refuses it because a recipient's inbox is full, waits (1 s,
+ * doubling up to 30 s) and POSTs the same request again until `waitMs` has passed. Repeating the
+ * request is safe: a refused message was not stored, and the same bytes are sent again (no new
+ * encryption). The final refusal says what happened and what to do.
+ */
+async function postWhenInboxHasRoom(ctx: Participant, request: Parameters<Participant['client']['sendMessage']>[0], waitMs: number) {
+  const started = Date.now();
+  for (let pause = 1_000; ; pause = Math.min(pause * 2, 30_000)) {
+    try {
+      return await ctx.client.sendMessage(request);
+    } catch (error) {
+      if (!isPlatformError(error, PlatformCodes.maxUnreceivedMessages)) throw error;
+      const left = started + waitMs - Date.now();
+      if (left > 0) {
+        await sleep(Math.min(pause, left));
+        continue;
+      }
+      const who = request.recipients.map((r) => r.address).join(', ');
+      const waited = waitMs > 0 ? ` (waited ${Math.round((Date.now() - started) / 1000)} s)` : '';
+      throw new ProtocolError(
+        'protocol.message.inboxFull',
+        `The message was not sent: ${who} has not yet fetched the messages you sent before, and the Platform keeps at most a fixed number of unfetched messages from one sender (20 by default)${waited}`,
+        undefined,
+        error,
+      );
+    }
+  }
 }
 
 function fail(code: ConstructorParameters<typeof ProtocolError>[0], dto: MessageDto, why: string, cause?: unknown): ProtocolError {

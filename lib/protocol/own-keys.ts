@@ -110,6 +110,14 @@ export class OwnKeys {
     return this.prf('file/metadata-nonce', metadataPlaintext).subarray(0, NONCE_BYTES);
   }
 
+  /**
+   * The name under which a send with an idempotency key is remembered (lib/protocol/send-once): the
+   * same for every worker of this identity, and telling the Platform nothing about the key.
+   */
+  sendMarker(idempotencyKey: string, recipients: readonly string[]): string {
+    return this.prf('send/idempotency', Buffer.from(JSON.stringify([idempotencyKey, [...recipients].sort()]), 'utf8')).toString('base64url');
+  }
+
   /** Key of our own datawallet payloads (counters, relationship registry). */
   datawallet(): SecretKey {
     return this.datawalletKey;

@@ -2,7 +2,6 @@ import {
   EncryptionAlgorithm,
   ExchangeAlgorithm,
   HashAlgorithm,
-  addressProblem,
   assertSignature,
   bytesEqual,
   cipherToJson,
@@ -33,7 +32,7 @@ import type { TemplateKeys } from './own-keys';
 import { ProtocolError, isProtocolError, readById } from './errors';
 import { parseReference, referenceToUrl, truncateReference, type Reference } from './references';
 import { cryptoJson, parseJsonText, transportStringify } from './serialize';
-import { createToken, passwordHashFor, passwordSetup, readToken, type PasswordInput } from './tokens';
+import { checkShareLimits, createToken, passwordHashFor, passwordSetup, readToken, type PasswordInput } from './tokens';
 import { identityJson, parseIdentityInfo, type IdentityInfo } from './identity-info';
 
 /**
@@ -81,17 +80,9 @@ function checkTemplateInput(ctx: Participant, input: CreateTemplateInput): void 
   if (!input.content || typeof input.content !== 'object' || typeof input.content['@type'] !== 'string') {
     throw new ProtocolError('protocol.input.invalid', 'The template content must be a JSON object with an "@type"');
   }
-  const expires = Date.parse(input.expiresAt);
-  if (!Number.isFinite(expires) || expires <= ctx.now().getTime()) {
-    throw new ProtocolError('protocol.input.invalid', 'The template expiry must be a date in the future');
-  }
+  checkShareLimits(ctx, 'template', input.expiresAt, input.forIdentity);
   if (input.maxNumberOfAllocations !== undefined && (!Number.isInteger(input.maxNumberOfAllocations) || input.maxNumberOfAllocations < 1)) {
     throw new ProtocolError('protocol.input.invalid', 'Max allocations must be a whole number of at least 1');
-  }
-  if (input.forIdentity !== undefined) {
-    // Only identities on this Platform can load the template.
-    const problem = addressProblem(input.forIdentity, { hostname: hostnameOf(ctx.baseUrl) });
-    if (problem) throw new ProtocolError('protocol.input.invalid', `"For identity": ${problem}`);
   }
 }
 

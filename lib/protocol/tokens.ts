@@ -1,4 +1,6 @@
 import {
+  addressProblem,
+  hostnameOf,
   base64UrlToJson,
   cipherToJson,
   decrypt,
@@ -56,6 +58,21 @@ export function passwordHashFor(reference: Pick<Reference, 'passwordProtection' 
     throw new ProtocolError('protocol.template.passwordRequired', `${reference.id} is password-protected: give its password`, reference.id);
   }
   return toBase64Padded(hashPassword(password, reference.passwordProtection.salt));
+}
+
+/**
+ * What every shared object (template, token) is checked for: an expiry in the future and, when
+ * given, a valid address for "for identity". `what` names the object in the message. Returns the expiry.
+ */
+export function checkShareLimits(ctx: Participant, what: string, expiresAt: string, forIdentity?: string): Date {
+  const expires = Date.parse(expiresAt);
+  if (!Number.isFinite(expires) || expires <= ctx.now().getTime()) throw new ProtocolError('protocol.input.invalid', `The ${what} expiry must be a date in the future`);
+  if (forIdentity !== undefined) {
+    // Only identities on this Platform can load what we share.
+    const problem = addressProblem(forIdentity, { hostname: hostnameOf(ctx.baseUrl) });
+    if (problem) throw new ProtocolError('protocol.input.invalid', `"For identity": ${problem}`);
+  }
+  return new Date(expires);
 }
 
 export interface CreatedToken {

@@ -35,7 +35,18 @@ export type Collection =
   | 'n8n.layout'
   /** Written by versions before the layout marker; read (unbound) and never bound. */
   | 'n8n.counters'
-  | 'n8n.relationshipEvents';
+  | 'n8n.relationshipEvents'
+  /** Idempotency records of sends (lib/protocol/send-once.ts). */
+  | 'n8n.sends'
+  /** Read state of messages, one object per day (lib/protocol/read-state.ts). */
+  | 'n8n.read'
+  /** Attributes, ours and each peer's (lib/protocol/attributes/store.ts). */
+  | 'n8n.attributes'
+  /** Requests sent and decided, one object per peer (lib/protocol/requests/records.ts). */
+  | 'n8n.requests';
+
+/** Collections that no version ever wrote unbound: an unbound payload in them is the Platform's. */
+const ALWAYS_BOUND: readonly Collection[] = ['n8n.sends', 'n8n.read', 'n8n.attributes', 'n8n.requests'];
 
 export interface Change {
   collection: Collection;
@@ -120,7 +131,7 @@ export class DatawalletStore {
   private readonly objects = new Map<string, Slot>();
   private readonly listeners: ObjectListener[] = [];
   /** Collections in which an unbound payload is refused (their layout binds every payload). */
-  private readonly boundOnly = new Set<string>();
+  private readonly boundOnly = new Set<string>(ALWAYS_BOUND);
   private readonly options: Required<Omit<DatawalletStoreOptions, 'unblock'>> & Pick<DatawalletStoreOptions, 'unblock'>;
   /** Pushes made, conflicts met; modifications and payload bytes read (tests, benchmarks). */
   readonly stats = { pushes: 0, conflicts: 0, lockWaits: 0, modificationsRead: 0, payloadBytesRead: 0 };

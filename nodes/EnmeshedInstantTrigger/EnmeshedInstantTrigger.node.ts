@@ -8,7 +8,7 @@ import type {
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 import type { StreamState } from '../../lib/backbone';
-import { runInstant, type InstantRun, type Participant } from '../../lib/protocol';
+import { runInstant, setRead, type InstantRun, type Participant } from '../../lib/protocol';
 import { toNodeError } from '../shared/errors';
 import { participantFor } from '../shared/session';
 import { enmeshedApiTest } from '../Enmeshed/v1/methods/credentialTest';
@@ -118,6 +118,10 @@ export class EnmeshedInstantTrigger implements INodeType {
           }
           const items = await toItems(this, result.events, options, participant);
           if (!active) return false;
+          if (options.markAsRead) {
+            // Before the cursor moves: should this fail, the poll fails and the messages come again.
+            await setRead(participant, result.events.flatMap((e) => ('message' in e ? [e.message] : [])), true);
+          }
           // The new cursor goes in only now, right before the items it covers (n8n saves it on emit).
           staticData.cursor = result.state;
           this.emit([items]);

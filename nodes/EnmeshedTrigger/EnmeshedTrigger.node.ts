@@ -3,8 +3,10 @@ import { NodeConnectionTypes } from 'n8n-workflow';
 import { attachmentsToBinary } from '../shared/binary';
 import { toNodeError } from '../shared/errors';
 import { messageToJson, relationshipToJson, simplifyMessage } from '../shared/output';
+import { incomingRequestToJson, takenAnswerToJson } from '../shared/request-output';
 import { participantFor } from '../shared/session';
 import { enmeshedApiTest } from '../Enmeshed/v1/methods/credentialTest';
+import { peerDisplayNamesByAddress, setRead } from '../../lib/protocol';
 import { missingParts, poll, sample, seed, type PollOptions, type TriggerEvent, type TriggerEventName, type TriggerState } from './poller';
 
 /**
@@ -23,7 +25,7 @@ export class EnmeshedTrigger implements INodeType {
     group: ['trigger'],
     version: 1,
     subtitle: '={{$parameter["events"].join(", ")}}',
-    description: 'Starts the workflow when enmeshed messages or relationship requests arrive',
+    description: 'Starts the workflow when enmeshed messages, relationship requests or Requests and their answers arrive',
     defaults: { name: 'Enmeshed Trigger' },
     polling: true,
     inputs: [],
@@ -40,6 +42,8 @@ export class EnmeshedTrigger implements INodeType {
           { name: 'Message Received', value: 'messageReceived', description: 'A peer sent this identity a message' },
           { name: 'Relationship Request Received', value: 'relationshipRequestReceived', description: 'Someone answered one of your templates' },
           { name: 'Relationship Status Changed', value: 'relationshipStatusChanged', description: 'A relationship was accepted, rejected, revoked, terminated, …' },
+          { name: 'Request Answered', value: 'requestAnswered', description: 'A peer answered one of your Requests; its attributes come as one field per type' },
+          { name: 'Request Received', value: 'requestReceived', description: 'A peer sent you a Request (asks for data, consent, …)' },
         ],
       },
       {
@@ -83,6 +87,22 @@ export class EnmeshedTrigger implements INodeType {
             ],
           },
           {
+            displayName: 'Mark as Read',
+            name: 'markAsRead',
+            type: 'boolean',
+            default: false,
+            description:
+              'Whether to mark the messages that start the workflow as read (for Message → Get Many with Unread Only, on every worker of this credential)',
+          },
+          {
+            displayName: 'Max Messages per Poll',
+            name: 'maxMessages',
+            type: 'number',
+            typeOptions: { minValue: 1, maxValue: 1000 },
+            default: 100,
+            description: 'At most this many messages start the workflow per poll; the rest come with the next polls, in order',
+          },
+          {
             displayName: 'Simplify',
             name: 'simplify',
             type: 'boolean',
@@ -117,6 +137,10 @@ export class EnmeshedTrigger implements INodeType {
       }
       const result = await poll(participant, state!, pollOptions);
       const items = result.events.length ? await toItems(this, result.events, options, participant) : [];
+      if (options.markAsRead) {
+        // Before the cursor moves: should this fail, the poll fails and the messages come again.
+        await setRead(participant, result.events.flatMap((e) => ('message' in e ? [e.message] : [])), true);
+      }
       // The new cursor goes in only now, just before the items that it covers are returned.
       staticData.cursor = result.state;
       return items.length ? [items] : null;
@@ -136,8 +160,15 @@ export function triggerParameters(ctx: IPollFunctions | ITriggerFunctions): { po
       .split(/[,;\s]+/)
       .filter(Boolean),
     attachments: (options.attachments as PollOptions['attachments']) ?? 'any',
+    maxMessages: maxMessages(options.maxMessages),
   };
   return { pollOptions, options };
+}
+
+/** The option as a whole number in 1..1000 (an expression may give anything); 100 when unset. */
+function maxMessages(value: unknown): number {
+  const n = value === undefined || value === '' ? 100 : Math.floor(Number(value));
+  return Number.isFinite(n) ? Math.min(Math.max(n, 1), 1000) : 100;
 }
 
 /** The items of a poll's events (shared with the Enmeshed Instant Trigger). */
@@ -149,7 +180,13 @@ ctx: IPollFunctions | ITriggerFunctions,
 ): Promise<INodeExecutionData[]> {
   const simplify = options.simplify !== false;
   const items: INodeExecutionData[] = [];
+  const senders = events.flatMap((e) => ('message' in e ? [e.message.createdBy] : []));
+  const names = senders.length ? await peerDisplayNamesByAddress(participant, senders) : new Map<string, string>();
   for (const e of events) {
+    if (e.event === 'requestReceived' || e.event === 'requestAnswered') {
+      items.push({ json: e.event === 'requestReceived' ? { event: e.event, ...incomingRequestToJson(e.request) } : { event: e.event, ...takenAnswerToJson(e.answer) } });
+      continue;
+    }
     if (e.event !== 'messageReceived') {
       if ('error' in e) {
         // A request or an entry that does not verify: reported as what it is, never as a normal event.
@@ -164,7 +201,7 @@ ctx: IPollFunctions | ITriggerFunctions,
       items.push({ json: { event: e.event, id: e.dto.id, createdBy: e.dto.createdBy, createdAt: e.dto.createdAt, error: e.error.message, errorCode: e.error.code } });
       continue;
     }
-    const json: IDataObject = { event: e.event, ...(simplify ? simplifyMessage(e.message) : messageToJson(e.message)) };
+    const json: IDataObject = { event: e.event, ...(simplify ? simplifyMessage(e.message) : messageToJson(e.message)), peerDisplayName: names.get(e.message.createdBy) };
     const item: INodeExecutionData = { json };
     if (options.downloadAttachments && e.message.attachments.length) {
       try {

@@ -18,6 +18,7 @@ import {
   type Relationship,
   type RelationshipEntry,
 } from '../../lib/protocol';
+import { requestEventsOf, wantsRequestEvents, type RequestEventName, type RequestTriggerEvent } from './request-events';
 
 /**
  * The trigger's logic, without n8n: what is new since the cursor, and the cursor after it.
@@ -34,7 +35,7 @@ import {
  * options is marked handled. The caller stores the state together with the emitted items.
  */
 
-export type TriggerEventName = 'messageReceived' | 'relationshipRequestReceived' | 'relationshipStatusChanged';
+export type TriggerEventName = 'messageReceived' | 'relationshipRequestReceived' | 'relationshipStatusChanged' | RequestEventName;
 
 export interface PollOptions {
   events: TriggerEventName[];
@@ -53,7 +54,8 @@ export type TriggerEvent =
   | { event: 'messageReceived'; error: ProtocolError | DatawalletEntryError; dto: Pick<MessageDto, 'id' | 'createdBy' | 'createdAt'> }
   | { event: 'relationshipRequestReceived'; relationship: Relationship }
   | { event: 'relationshipStatusChanged'; relationship: Relationship; oldStatus?: string }
-  | { event: RelationshipEventName; error: ProtocolError | DatawalletEntryError; relationshipId: string; peer?: string };
+  | { event: RelationshipEventName; error: ProtocolError | DatawalletEntryError; relationshipId: string; peer?: string }
+  | RequestTriggerEvent;
 
 /** Digest of an emitted message's signed content, the message id, and until when (ISO) it is kept. */
 export type RecentDigest = [digest: string, id: string, keep: string];
@@ -76,6 +78,9 @@ interface EarlierRelationshipCursor {
   statuses: Record<string, string>;
 }
 
+/** Messages are read for their own events and for the Request events they carry. */
+const wantsMessages = (o: PollOptions): boolean => o.events.includes('messageReceived') || wantsRequestEvents(o.events);
+
 const wantsRelationships = (o: PollOptions): boolean =>
   o.events.includes('relationshipRequestReceived') || o.events.includes('relationshipStatusChanged');
 
@@ -83,7 +88,7 @@ const wantsRelationships = (o: PollOptions): boolean =>
 export function missingParts(state: TriggerState | undefined, options: PollOptions): { messages: boolean; relationships: boolean } {
   const valid = state?.v === 1;
   return {
-    messages: options.events.includes('messageReceived') && !(valid && state.messages),
+    messages: wantsMessages(options) && !(valid && state.messages),
     relationships: wantsRelationships(options) && !(valid && state.relationships),
   };
 }
@@ -125,6 +130,14 @@ async function openAsEvent(participant: Participant, dto: MessageDto): Promise<T
   return Promise.reject(opened.error);
 }
 
+/** The events of an opened message: its own (Message Received, or the error reading it) and its Request events. */
+async function withRequestEvents(participant: Participant, opened: TriggerEvent, options: PollOptions): Promise<TriggerEvent[]> {
+  const requestEvents = 'message' in opened ? await requestEventsOf(participant, opened.message, options.events) : [];
+  // A message that cannot be read is reported even when only Request events are wanted: it may have carried one.
+  const own = options.events.includes('messageReceived') || 'error' in opened ? [opened] : [];
+  return [...own, ...requestEvents];
+}
+
 function matches(dto: MessageDto, options: PollOptions): boolean {
   if (options.peers?.length && !options.peers.includes(dto.createdBy)) return false;
   if (options.attachments === 'with' && dto.attachments.length === 0) return false;
@@ -158,7 +171,7 @@ async function pollMessages(participant: Participant, position: MessageCursor, o
       const keep = Math.min(Date.parse(event.message.sentAt), Date.parse(dto.createdAt) + REPLAY_TOLERANCE_MS);
       recent.set(event.message.contentDigest, { id: dto.id, keep: new Date(keep).toISOString() });
     }
-    events.push(event);
+    events.push(...(await withRequestEvents(participant, event, options)));
   }
   const watermark = handled.reduce((w, d) => (!w || d.createdAt > w ? d.createdAt : w), position.watermark);
   const floor = watermark ? Date.parse(watermark) - FEED_LOOK_BACK_MS : -Infinity;
@@ -172,7 +185,7 @@ export async function poll(participant: Participant, state: TriggerState, option
   const events: TriggerEvent[] = [];
   const next: TriggerState = { ...state, v: 1 };
 
-  if (options.events.includes('messageReceived')) {
+  if (wantsMessages(options)) {
     const polled = await pollMessages(participant, state.messages ?? { total: 0, seen: [] }, options);
     events.push(...polled.events);
     next.messages = polled.cursor;
@@ -258,12 +271,13 @@ async function relationshipEvent(participant: Participant, change: Change, optio
 
 /** "Fetch Test Event": the newest matching event, without touching any cursor. */
 export async function sample(participant: Participant, options: PollOptions): Promise<TriggerEvent[]> {
-  if (options.events.includes('messageReceived')) {
+  if (wantsMessages(options)) {
     let checked = 0;
     for await (const dto of messagesNewestFirst(participant)) {
       if (++checked > 500) break;
       if (dto.createdBy === participant.address || !matches(dto, options)) continue;
-      return [await openAsEvent(participant, dto)];
+      const found = await withRequestEvents(participant, await openAsEvent(participant, dto), options);
+      if (found.length) return [found[found.length - 1]];
     }
   }
   if (wantsRelationships(options)) {

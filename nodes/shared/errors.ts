@@ -18,7 +18,11 @@ const HINTS: Record<string, string> = {
   'error.client.timeout': 'The Platform answered too slowly; try again later.',
   'error.platform.quotaExhausted': 'A quota of this identity on the Platform is used up; the error says until when.',
   'error.platform.validation.message.maxNumberOfUnreceivedMessagesReached':
-    'The recipient has 20 unread messages from you; wait until they fetch them.',
+    'The recipient has not fetched the messages you sent before (the Platform keeps at most 20 by default); wait until their App or Connector fetches them.',
+  'protocol.message.inboxFull':
+    'Nothing was sent. The peer\'s App or Connector must fetch its messages first: run again later, or set the Send option "Full Inbox: Wait Up To" so the node waits and retries by itself.',
+  'protocol.send.inProgress':
+    'Another execution is sending with the same idempotency key right now, or one was cut off moments ago; run again in a minute and it returns the message if it was sent.',
   'error.platform.validation.message.noRelationshipToRecipientExists': 'Create a relationship with the recipient first.',
   'error.platform.validation.relationshipTemplate.maxNumberOfAllocationsExhausted': 'The template was already used as often as allowed.',
   'error.client.datawalletEntryInvalid':

@@ -1,6 +1,6 @@
 import type { IDataObject } from 'n8n-workflow';
 import { toBase64Url } from '../../lib/crypto';
-import { isMail, type LoadedTemplate, type Message, type Relationship, type StoredFile } from '../../lib/protocol';
+import { isMail, peerDisplayName, truncateReference, type LoadedTemplate, type Message, type Relationship, type StoredFile } from '../../lib/protocol';
 
 /**
  * Output items shaped like the enmeshed Connector's DTOs (ids, addresses, ISO dates, decrypted
@@ -22,7 +22,17 @@ export function messageToJson(message: Message, relationshipByPeer?: (peer: stri
       receivedByDevice: r.receivedByDevice ?? undefined,
     })),
     attachments: message.attachments.map((a) => a.id),
+    attachmentReferences: attachmentReferences(message),
   };
+}
+
+/**
+ * The truncated reference of each attachment: what Message → Send takes as an existing file, so an
+ * attachment can be sent on without downloading it. Carries the attachment's key, as a Mail's
+ * attachment list does for every recipient.
+ */
+function attachmentReferences(message: Message): string[] {
+  return message.attachments.map((a) => truncateReference({ id: a.id, key: a.key, backboneBaseUrl: a.backboneBaseUrl || undefined }));
 }
 
 /** Simplify: the fields people use of a Mail (or the raw content of anything else). */
@@ -32,6 +42,7 @@ export function simplifyMessage(message: Message): IDataObject {
     from: message.createdBy,
     date: message.createdAt,
     attachments: message.attachments.map((a) => a.id),
+    attachmentReferences: attachmentReferences(message),
   };
   if (isMail(message.content)) {
     return {
@@ -46,12 +57,14 @@ export function simplifyMessage(message: Message): IDataObject {
   return { ...base, type: message.content['@type'], content: message.content as unknown as IDataObject };
 }
 
-export function relationshipToJson(r: Relationship): IDataObject {
+/** `displayName`: the peer's, when known from elsewhere (a list view carries no creation content). */
+export function relationshipToJson(r: Relationship, displayName = peerDisplayName(r)): IDataObject {
   return {
     id: r.id,
     templateId: r.templateId,
     status: r.status,
     peer: r.peer,
+    peerDisplayName: displayName,
     role: r.role === 'templator' ? 'Templator' : 'Requestor',
     createdAt: r.createdAt,
     peerIdentity: r.peerIdentity ? { address: r.peerIdentity.address, publicKey: toBase64Url(r.peerIdentity.publicKey.pub) } : undefined,

@@ -132,9 +132,9 @@ export function loadExamples(dir = EXAMPLES_DIR): Example[] {
     });
 }
 
-/** The examples `npm start` and the demo publish (activate): Lab's inbound routing and Clinic's auto-accept. */
-export const ACTIVE_EXAMPLES = ['enmeshedExample1', 'enmeshedExample3'];
+/** The examples `npm start` and the demo publish (activate): Lab's inbound routing, Clinic's auto-accept and contact-data Request. */
+export const ACTIVE_EXAMPLES = ['enmeshedExample1', 'enmeshedExample3', 'enmeshedExample5'];
 
-/** The folders example 1 writes to, relative to n8n's working directory (inside N8N_RESTRICT_FILE_ACCESS_TO). */
+/** The folders examples 1 and 5 write to, relative to n8n's working directory (inside N8N_RESTRICT_FILE_ACCESS_TO). */
 export const FILES_DIR = '.n8n-files';
-export const INBOX_DIRS = ['.n8n-files/enmeshed-inbox/pdf', '.n8n-files/enmeshed-inbox/images'];
+export const INBOX_DIRS = ['.n8n-files/enmeshed-inbox/pdf', '.n8n-files/enmeshed-inbox/images', '.n8n-files/enmeshed-answers'];

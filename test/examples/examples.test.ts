@@ -12,6 +12,7 @@ import { checkWorkflow, type DescribeNode, type WorkflowJson } from '../../scrip
 
 const examples = loadExamples();
 const action = new Enmeshed().nodeVersions[1].description;
+const actionV2 = new Enmeshed().nodeVersions[2].description;
 const trigger = new EnmeshedTrigger().description;
 // n8n adds these two parameters to every node it offers as an AI tool (<name>Tool).
 const toolParameters: INodeProperties[] = [
@@ -21,6 +22,7 @@ const toolParameters: INodeProperties[] = [
 const tool: INodeTypeDescription = { ...action, name: 'enmeshedTool', properties: [...toolParameters, ...action.properties] };
 
 const describe: DescribeNode = (type, version) => {
+  if (version === 2 && type === 'n8n-nodes-enmeshed.enmeshed') return actionV2;
   if (version !== 1) return undefined;
   return { 'n8n-nodes-enmeshed.enmeshed': action, 'n8n-nodes-enmeshed.enmeshedTool': tool, 'n8n-nodes-enmeshed.enmeshedTrigger': trigger }[type];
 };
@@ -29,8 +31,8 @@ const check = (workflow: WorkflowJson) => checkWorkflow(workflow, describe, { on
 const nodesOf = (id: string): INode[] => (examples.find((e) => e.id === id)!.workflow as unknown as WorkflowJson).nodes;
 const code = (id: string, name: string): string => nodesOf(id).find((n) => n.name === name)!.parameters.jsCode as string;
 
-test('there are the four examples, named and numbered alike', () => {
-  expect(examples.map((e) => e.id)).toEqual(['enmeshedExample1', 'enmeshedExample2', 'enmeshedExample3', 'enmeshedExample4']);
+test('there are the five examples, named and numbered alike', () => {
+  expect(examples.map((e) => e.id)).toEqual(['enmeshedExample1', 'enmeshedExample2', 'enmeshedExample3', 'enmeshedExample4', 'enmeshedExample5']);
   for (const [i, e] of examples.entries()) {
     expect(e.file.startsWith(`0${i + 1}-`)).toBe(true);
     expect(e.name.startsWith(`Example ${i + 1} · `)).toBe(true);

@@ -119,7 +119,16 @@ function strip(headers: IncomingHttpHeaders): IncomingHttpHeaders {
   return out;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits `ms`, or less when the client hangs up first (a killed client leaves no timer behind). */
+function holdUnlessClosed(incoming: IncomingMessage, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    incoming.socket.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
 
 /** A seeded pseudo-random generator (mulberry32), so fault sequences are reproducible. */
 export function seededRandom(seed: number): () => number {
@@ -230,7 +239,7 @@ export async function startProxy(target: string, initialDecide?: Decide): Promis
     const { response, changed } = rewritten(answer, request);
     entry.rewritten = changed;
     entry.status = response.status;
-    if (fault?.kind === 'delay') await sleep(fault.ms);
+    if (fault?.kind === 'delay') await holdUnlessClosed(incoming, fault.ms);
     const headers = strip(response.headers);
     headers['content-length'] = String(response.body.length);
     if (fault?.kind === 'cut' && response.body.length > 1) {

@@ -13,7 +13,7 @@
  * line `go` on stdin.
  */
 import { openParticipant, isProtocolError, sendMessage, sync, syncRegistry, type ParticipantCredential } from '../../lib/protocol';
-import { PlatformCodes, isPlatformError } from '../../lib/backbone';
+import { isPlatformError } from '../../lib/backbone';
 
 export interface SenderWorkerConfig {
   /** 'send' (default) or 'sync': sync runs instead of sends. */
@@ -44,7 +44,7 @@ export type SenderWorkerLine =
       type: 'done';
       tag: string;
       sent: number;
-      /** Sends refused with maxNumberOfUnreceivedMessagesReached and repeated. */
+      /** Sends refused because the recipient's inbox was full (protocol.message.inboxFull), and repeated. */
       unreceivedRetries: number;
       store: { pushes: number; conflicts: number; lockWaits: number };
       counters: { handedOut: number; blocksReserved: number };
@@ -130,7 +130,7 @@ async function main(): Promise<number> {
         } catch (error) {
           // The recipient has not fetched enough yet: the Platform refuses (before storing anything).
           // The counter reserved for this attempt is burnt, never reused.
-          if (isPlatformError(error, PlatformCodes.maxUnreceivedMessages)) {
+          if (isProtocolError(error, 'protocol.message.inboxFull')) {
             unreceivedRetries++;
             await sleep(20 + Math.random() * 40);
             continue;

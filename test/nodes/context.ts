@@ -273,7 +273,8 @@ function credentialGetter(node: () => INode, credentials: ICredentialDataDecrypt
   };
 }
 
-const enmeshedV1Description = (): INodeTypeDescription => new Enmeshed().nodeVersions[1].description;
+export type EnmeshedVersion = 1 | 2;
+const enmeshedDescription = (version: EnmeshedVersion): INodeTypeDescription => new Enmeshed().nodeVersions[version].description;
 
 // ------------------------------------------------------------------------------------------------
 // IExecuteFunctions
@@ -286,16 +287,18 @@ export interface ExecuteContextOptions {
   credentials?: ICredentialDataDecryptedObject;
   continueOnFail?: boolean;
   binaryMode?: BinaryMode;
-  /** Default: the Enmeshed node v1. */
+  /** Default: the Enmeshed node of `version`. */
   description?: INodeTypeDescription;
+  /** Version of the Enmeshed node (default 1). */
+  version?: EnmeshedVersion;
   nodeName?: string;
 }
 
 export type TestExecuteFunctions = IExecuteFunctions & { logs: LogEntry[] };
 
 export function executeContext(options: ExecuteContextOptions): TestExecuteFunctions {
-  const description = options.description ?? enmeshedV1Description();
-  const typeVersion = 1;
+  const typeVersion = options.version ?? 1;
+  const description = options.description ?? enmeshedDescription(typeVersion);
   const items: INodeExecutionData[] = deepCopy(options.items ?? [{ json: {} }]);
   const params = parameterReader(description, options.parameters, typeVersion);
   const node = makeNode(options.nodeName ?? 'Enmeshed', 'n8n-nodes-enmeshed.enmeshed', typeVersion, params.forItem(0));
@@ -388,12 +391,14 @@ export interface LoadOptionsContextOptions {
   credentials?: ICredentialDataDecryptedObject;
   /** The node's current parameters in the editor. */
   parameters?: INodeParameters;
+  version?: EnmeshedVersion;
 }
 
 export function loadOptionsContext(options: LoadOptionsContextOptions): ILoadOptionsFunctions & { logs: LogEntry[] } {
-  const description = enmeshedV1Description();
-  const params = parameterReader(description, options.parameters ?? {}, 1);
-  const node = makeNode('Enmeshed', 'n8n-nodes-enmeshed.enmeshed', 1, params.forItem(0));
+  const version = options.version ?? 1;
+  const description = enmeshedDescription(version);
+  const params = parameterReader(description, options.parameters ?? {}, version);
+  const node = makeNode('Enmeshed', 'n8n-nodes-enmeshed.enmeshed', version, params.forItem(0));
   const logs: LogEntry[] = [];
   const ctx = {
     logs,

@@ -39,10 +39,10 @@ export async function nodeIdentity(platformUrl: string): Promise<NodeIdentity> {
   return { credential: { ...lib.credential }, lib, address: lib.address };
 }
 
-/** Runs the Enmeshed node (v1, through the versioned node as n8n does) and returns its only output. */
+/** Runs the Enmeshed node (v1 unless `version` says otherwise, through the versioned node as n8n does) and returns its only output. */
 export async function runNode(options: ExecuteContextOptions): Promise<INodeExecutionData[]> {
   const ctx = executeContext(options);
-  const version = new Enmeshed().nodeVersions[1];
+  const version = new Enmeshed().nodeVersions[options.version ?? 1];
   const result = (await version.execute!.call(ctx)) as INodeExecutionData[][];
   expect(result).toHaveLength(1);
   const [out] = result;

@@ -16,6 +16,8 @@
  *   build-template.ts     our template content from the few inputs an n8n user fills in
  *   read-response.ts      the App's answer to our template, summarised
  *   answer-template.ts    our answer to someone else's App-style template
+ *   value-types.ts        the attribute value types, their fields and checks
+ *   requests/             Requests by message: building ours, reading Responses, deciding someone else's
  *   checks.ts, ids.ts     JSON checks and request/attribute ids the above share
  */
 
@@ -26,3 +28,6 @@ export { validateTemplateContent, type TemplateValidationOptions } from './valid
 export * from './build-template';
 export * from './read-response';
 export * from './answer-template';
+export * from './value-types';
+export * from './requests';
+export { derivedCoreId } from './ids';

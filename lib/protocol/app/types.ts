@@ -105,12 +105,59 @@ export interface IdentityAttributeJson<V extends AttributeValueJson = AttributeV
   tags?: string[];
 }
 
+/** An attribute that exists only within one relationship, owned by one of its two sides (attributes/RelationshipAttribute.d.ts). */
+export interface RelationshipAttributeJson<V extends AttributeValueJson = AttributeValueJson> {
+  '@type': 'RelationshipAttribute';
+  owner: string;
+  value: V;
+  /** Names the attribute within the relationship; key, owner and value type are unique there. */
+  key: string;
+  /** Whether the peer may pass it on to third parties ("public", "protected") or not ("private"). */
+  confidentiality: 'public' | 'protected' | 'private';
+  isTechnical?: boolean;
+}
+
+export type AttributeJson = IdentityAttributeJson | RelationshipAttributeJson;
+
 /** Asks for an IdentityAttribute of one value type (e.g. DisplayName) the recipient owns. */
 export interface IdentityAttributeQueryJson {
   '@type': 'IdentityAttributeQuery';
   valueType: IdentityAttributeValueType;
   tags?: string[];
 }
+
+/** How the recipient's App offers to create a queried RelationshipAttribute (attributes/RelationshipAttributeQuery.d.ts). */
+export interface RelationshipAttributeCreationHintsJson {
+  title: string;
+  valueType: string;
+  description?: string;
+  valueHints?: JsonObject;
+  confidentiality: 'public' | 'protected' | 'private';
+}
+
+/** Asks for a RelationshipAttribute of this relationship; owner "" means the recipient. */
+export interface RelationshipAttributeQueryJson {
+  '@type': 'RelationshipAttributeQuery';
+  key: string;
+  owner: string;
+  attributeCreationHints: RelationshipAttributeCreationHintsJson;
+}
+
+/** Asks for a RelationshipAttribute the recipient has in a relationship with one of `thirdParty`. */
+export interface ThirdPartyRelationshipAttributeQueryJson {
+  '@type': 'ThirdPartyRelationshipAttributeQuery';
+  key: string;
+  owner: '' | 'recipient' | 'thirdParty';
+  thirdParty: string[];
+}
+
+export interface IQLQueryJson {
+  '@type': 'IQLQuery';
+  queryString: string;
+  attributeCreationHints?: { valueType: string; tags?: string[] };
+}
+
+export type AttributeQueryJson = IdentityAttributeQueryJson | RelationshipAttributeQueryJson | ThirdPartyRelationshipAttributeQueryJson | IQLQueryJson;
 
 /** What every RequestItem has (requests/RequestItem.d.ts). */
 export interface RequestItemBaseJson {
@@ -150,14 +197,51 @@ export interface AuthenticationRequestItemJson extends RequestItemBaseJson {
  */
 export interface ShareAttributeRequestItemJson extends RequestItemBaseJson {
   '@type': 'ShareAttributeRequestItem';
-  attribute: IdentityAttributeJson;
+  attribute: AttributeJson;
   attributeId: string;
+  /** A RelationshipAttribute only: the peer of the relationship it belongs to. */
+  thirdPartyAddress?: string;
 }
 
 /** The sender asks for one of the recipient's attributes (requests/items/readAttribute/ReadAttributeRequestItem.d.ts). */
 export interface ReadAttributeRequestItemJson extends RequestItemBaseJson {
   '@type': 'ReadAttributeRequestItem';
-  query: IdentityAttributeQueryJson;
+  query: AttributeQueryJson;
+}
+
+/** The sender proposes a value the recipient may confirm or replace (owner "": the recipient). */
+export interface ProposeAttributeRequestItemJson extends RequestItemBaseJson {
+  '@type': 'ProposeAttributeRequestItem';
+  query: IdentityAttributeQueryJson | RelationshipAttributeQueryJson | IQLQueryJson;
+  attribute: AttributeJson;
+}
+
+/** The sender gives the recipient an attribute to keep (an IdentityAttribute owned by the recipient, or a RelationshipAttribute). */
+export interface CreateAttributeRequestItemJson extends RequestItemBaseJson {
+  '@type': 'CreateAttributeRequestItem';
+  attribute: AttributeJson;
+}
+
+/** The sender asks the recipient to delete its copy of an attribute the sender shared. */
+export interface DeleteAttributeRequestItemJson extends RequestItemBaseJson {
+  '@type': 'DeleteAttributeRequestItem';
+  attributeId: string;
+}
+
+/** The settings of a form field (requests/items/formField/settings). */
+export type FormFieldSettingsJson =
+  | { '@type': 'StringFormFieldSettings'; allowNewlines?: true; min?: number; max?: number }
+  | { '@type': 'IntegerFormFieldSettings' | 'DoubleFormFieldSettings'; unit?: string; min?: number; max?: number }
+  | { '@type': 'BooleanFormFieldSettings' }
+  | { '@type': 'DateFormFieldSettings' }
+  | { '@type': 'SelectionFormFieldSettings'; options: string[]; allowMultipleSelection?: true }
+  | { '@type': 'RatingFormFieldSettings'; maxRating: 5 | 6 | 7 | 8 | 9 | 10 };
+
+/** A question the person answers in a form field: text, number, yes/no, date, choice or rating. */
+export interface FormFieldRequestItemJson extends RequestItemBaseJson {
+  '@type': 'FormFieldRequestItem';
+  title: string;
+  settings: FormFieldSettingsJson;
 }
 
 /** Any other RequestItem, kept as given (see REQUEST_ITEM_TYPES). */
@@ -171,6 +255,10 @@ export type RequestItemJson =
   | AuthenticationRequestItemJson
   | ShareAttributeRequestItemJson
   | ReadAttributeRequestItemJson
+  | ProposeAttributeRequestItemJson
+  | CreateAttributeRequestItemJson
+  | DeleteAttributeRequestItemJson
+  | FormFieldRequestItemJson
   | OtherRequestItemJson;
 
 /** Groups items on screen (requests/RequestItemGroup.d.ts). Its items are RequestItems, not groups. */
@@ -226,7 +314,9 @@ export interface ReadAttributeAcceptResponseItemJson {
   '@type': 'ReadAttributeAcceptResponseItem';
   result: 'Accepted';
   attributeId: string;
-  attribute: IdentityAttributeJson;
+  attribute: AttributeJson;
+  /** A RelationshipAttribute from a relationship with a third party: that party (7.5 calls it initialAttributePeer). */
+  thirdPartyAddress?: string;
 }
 
 /** Answer to a ProposeAttributeRequestItem: the confirmed attribute and its id. */
@@ -234,7 +324,36 @@ export interface ProposeAttributeAcceptResponseItemJson {
   '@type': 'ProposeAttributeAcceptResponseItem';
   result: 'Accepted';
   attributeId: string;
-  attribute: IdentityAttributeJson;
+  attribute: AttributeJson;
+}
+
+/** The asked attribute was shared with the asker before under this id: the asker has its value. */
+export interface AttributeAlreadySharedAcceptResponseItemJson {
+  '@type': 'AttributeAlreadySharedAcceptResponseItem';
+  result: 'Accepted';
+  attributeId: string;
+}
+
+/** A newer version of an attribute shared before: it replaces `predecessorId`. */
+export interface AttributeSuccessionAcceptResponseItemJson {
+  '@type': 'AttributeSuccessionAcceptResponseItem';
+  result: 'Accepted';
+  predecessorId: string;
+  successorId: string;
+  successorContent: AttributeJson;
+}
+
+export interface FormFieldAcceptResponseItemJson {
+  '@type': 'FormFieldAcceptResponseItem';
+  result: 'Accepted';
+  response: string | number | boolean | string[];
+}
+
+/** The responder deletes its copy of the attribute by `deletionDate`. */
+export interface DeleteAttributeAcceptResponseItemJson {
+  '@type': 'DeleteAttributeAcceptResponseItem';
+  result: 'Accepted';
+  deletionDate: string;
 }
 
 /** Answer to a CreateAttributeRequestItem: the id the responder gave the created attribute. */
@@ -263,6 +382,10 @@ export type ResponseItemJson =
   | ReadAttributeAcceptResponseItemJson
   | ProposeAttributeAcceptResponseItemJson
   | CreateAttributeAcceptResponseItemJson
+  | AttributeAlreadySharedAcceptResponseItemJson
+  | AttributeSuccessionAcceptResponseItemJson
+  | FormFieldAcceptResponseItemJson
+  | DeleteAttributeAcceptResponseItemJson
   | RejectResponseItemJson
   | ErrorResponseItemJson;
 
@@ -278,6 +401,18 @@ export interface ResponseJson {
   result: 'Accepted' | 'Rejected';
   requestId: string;
   items: (ResponseItemJson | ResponseItemGroupJson)[];
+}
+
+/**
+ * How a Response travels in a message (requests/ResponseWrapper.d.ts): with the id of the Request
+ * and where the Request came from — the message that carried it, or the template.
+ */
+export interface ResponseWrapperJson {
+  '@type': 'ResponseWrapper';
+  requestId: string;
+  requestSourceReference: string;
+  requestSourceType: 'Message' | 'RelationshipTemplate';
+  response: ResponseJson;
 }
 
 /** relationships/RelationshipCreationContent.d.ts: the answer to a RelationshipTemplateContent. */

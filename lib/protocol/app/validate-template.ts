@@ -33,6 +33,8 @@ export interface TemplateValidationOptions {
 export interface CheckContext {
   /** Checking our own template (stricter: request ids, characters of shared attributes). */
   ownTemplate: boolean;
+  /** Our own Request sent by message: it carries its id (a template's Request must not). */
+  requestIdAllowed?: boolean;
   ownerAddress?: string;
   now: Date;
 }
@@ -200,7 +202,7 @@ export function checkRequest(request: unknown, what: string, problems: string[],
   }
   if (request.id !== undefined) {
     if (typeof request.id !== 'string' || !REQUEST_ID.test(request.id)) problems.push(`${what}.id must be a request id (REQ…), but is ${describe(request.id)}`);
-    else if (ctx.ownTemplate) {
+    else if (ctx.ownTemplate && !ctx.requestIdAllowed) {
       problems.push(`${what}.id should not be set in a template: the App refuses a Request whose id it has seen before, so the same person could not scan the template twice`);
     }
   }

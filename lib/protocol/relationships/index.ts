@@ -12,6 +12,7 @@
  *   open.ts       reading a record, either side: the request content and the keys
  *   entries.ts    our entries in the datawallet: read once per process, upgraded, our own actions recorded
  *   registry.ts   our relationships: by id, by peer, a page of them, the one to use with a peer
+ *   peer-name.ts  the peer's display name, where the relationship holds one
  */
 export type { DirectionKey, Relationship, RelationshipKeys, RelationshipRole } from './record';
 export type { RelationshipEntry } from '../../state/relationship-entries';
@@ -30,3 +31,4 @@ export {
   type KnownRelationship,
   type RelationshipQuery,
 } from './registry';
+export { peerDisplayName, peerDisplayNames, peerDisplayNamesByAddress } from './peer-name';

@@ -49,7 +49,7 @@ import {
   type RelationshipTemplateContentJson,
 } from '../../../lib/protocol';
 import { inOneDay, newParticipant } from '../../helpers/participants';
-import { AppRuntime } from './app-runtime';
+import { AppRuntime, ok } from './app-runtime';
 
 const ORG_NAME = 'Stadtwerke Musterstadt';
 const PERSON_NAME = 'Jürgen Müller-Lüdenscheidt';
@@ -86,26 +86,11 @@ function step(name: string, fn: () => Promise<void>, timeoutMs?: number): void {
   );
 }
 
-/** The runtime's Result: its value, or a failure naming the runtime's error. */
-function ok<T>(result: { isError: boolean; value: T; error?: { code?: string; message?: string } }): T {
-  if (result.isError) throw new Error(`runtime error ${result.error?.code}: ${result.error?.message}`);
-  return result.value;
-}
 
 /** The App's answer: take our DisplayName, answer the query with the profile's DisplayName, agree to the consent. */
 function acceptWithProfileName(): AcceptRequestItemParametersJSON[] {
   const fromProfile: AcceptReadAttributeRequestItemParametersWithExistingAttributeJSON = { accept: true, existingAttributeId: ownDisplayNameId };
   return [{ accept: true }, fromProfile, { accept: true }];
-}
-
-/** Runs the runtime's sync (as the App does on a push) until `until` holds. */
-async function syncRuntimeUntil(until: () => Promise<boolean>, runtime: AppRuntime = app, attempts = 20): Promise<void> {
-  for (let i = 0; i < attempts; i++) {
-    ok(await runtime.transportServices.account.syncEverything());
-    if (await until()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50 * (i + 1)));
-  }
-  throw new Error('The runtime did not get there by syncing');
 }
 
 beforeAll(async () => {
@@ -216,7 +201,7 @@ step('we sync, read the person\'s DisplayName and consent from the creation cont
 });
 
 step('the runtime sees the relationship Active and names us by our shared DisplayName', async () => {
-  await syncRuntimeUntil(async () => ok(await app.transportServices.relationships.getRelationship({ id: relationshipId })).status === 'Active');
+  await app.syncUntil(async () => ok(await app.transportServices.relationships.getRelationship({ id: relationshipId })).status === 'Active');
   const identity = await app.dataViewExpander.expandAddress(org.address);
   expect(identity).toMatchObject({ type: 'IdentityDVO', name: ORG_NAME, isSelf: false });
   const withRelationship = await app.dataViewExpander.expandRelationshipDTO(ok(await app.transportServices.relationships.getRelationship({ id: relationshipId })));
@@ -232,7 +217,7 @@ step('our Mail (Markdown body, one attachment) arrives in the App as a Mail with
   const mail = buildMail({ to: [personAddress], subject: 'Ihr Vertrag', body: 'Guten Tag,\n\nanbei **Ihr Vertrag**.', bodyFormat: 'Markdown' });
   const sent = await sendMessage(org, { recipients: [personAddress], content: mail, attachments: [file.reference] });
 
-  await syncRuntimeUntil(async () => ok(await app.transportServices.messages.getMessages({})).some((m) => m.id === sent.id));
+  await app.syncUntil(async () => ok(await app.transportServices.messages.getMessages({})).some((m) => m.id === sent.id));
   const received = ok(await app.transportServices.messages.getMessage({ id: sent.id }));
   expect(received).toMatchObject({ isOwn: false, createdBy: org.address });
   // runtime 7.0.0's Mail has no bodyFormat: it reads the Mail and leaves the field out
@@ -371,7 +356,7 @@ describe('a second person: declines first, then enters a new DisplayName and ski
 
     const rejected = await changeRelationship(org, relationshipIdB, 'reject');
     expect(rejected.status).toBe('Rejected');
-    await syncRuntimeUntil(async () => ok(await appB.transportServices.relationships.getRelationship({ id: relationshipIdB })).status === 'Rejected', appB);
+    await appB.syncUntil(async () => ok(await appB.transportServices.relationships.getRelationship({ id: relationshipIdB })).status === 'Rejected');
     // RequestModule: a rejected relationship takes the attributes shared in it along
     await appB.waitForEvent('consumption.attributeDeleted');
     expect(ok(await appB.consumptionServices.attributes.getPeerAttributes({ peer: org.address }))).toEqual([]);
@@ -435,7 +420,7 @@ describe('the other way round: a runtime\'s App template, answered by our buildA
 
     // the runtime (templator): RequestModule turns the creation content into a completed outgoing Request,
     // validating and applying every response item (consumption's item processors)
-    await syncRuntimeUntil(async () => ok(await appC.transportServices.relationships.getRelationships({})).some((r) => r.id === relationshipIdC), appC);
+    await appC.syncUntil(async () => ok(await appC.transportServices.relationships.getRelationships({})).some((r) => r.id === relationshipIdC));
     const created = await appC.waitForEvent<{ id: string; status: string; response?: { source?: { reference?: string } } }>(
       'consumption.outgoingRequestFromRelationshipCreationCreatedAndCompleted',
     );

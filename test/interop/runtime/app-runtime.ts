@@ -18,6 +18,12 @@ import { ConsumptionController } from '@nmshd/consumption';
 import { Runtime, type ModuleConfiguration, type RuntimeConfig, type RuntimeHealth, type RuntimeServices } from '@nmshd/runtime';
 import { AccountController } from '@nmshd/transport';
 
+/** The runtime's Result: its value, or a failure naming the runtime's error. */
+export function ok<T>(result: { isError: boolean; value: T; error?: { code?: string; message?: string } }): T {
+  if (result.isError) throw new Error(`runtime error ${result.error?.code}: ${result.error?.message}`);
+  return result.value;
+}
+
 export interface AppRuntimeOptions {
   baseUrl: string;
   clientId: string;
@@ -227,6 +233,16 @@ export class AppRuntime extends Runtime {
       return handlerError ? `an event handler for ${handlerError.namespace} threw: ${handlerError.error}` : undefined;
     };
     return this.recordingBus.waitFor(namespace, predicate, timeoutMs, failure);
+  }
+
+  /** Runs the runtime's sync (as the App does on a push) until `until` holds. */
+  async syncUntil(until: () => Promise<boolean>, attempts = 20): Promise<void> {
+    for (let i = 0; i < attempts; i++) {
+      ok(await this.transportServices.account.syncEverything());
+      if (await until()) return;
+      await new Promise((resolve) => setTimeout(resolve, 50 * (i + 1)));
+    }
+    throw new Error('The runtime did not get there by syncing');
   }
 
   async address(): Promise<string> {

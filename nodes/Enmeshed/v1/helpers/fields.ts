@@ -1,7 +1,10 @@
 import type { INodeProperties } from 'n8n-workflow';
-import { ADDRESS_REGEX } from './utils';
 
-/** Parameters several operations share. */
+/**
+ * Parameters several operations share. The resource locators carry no `validation`: n8n runs those
+ * regexes in a vm with a 250 ms limit before the node starts, and under CPU load that failed whole
+ * executions; the operations check addresses and ids themselves (requireAddress, requireId).
+ */
 
 export const peerLocator = (name: string, displayName: string, description: string): INodeProperties => ({
   displayName,
@@ -22,7 +25,6 @@ export const peerLocator = (name: string, displayName: string, description: stri
       name: 'address',
       type: 'string',
       placeholder: 'did:e:backbone.example.org:dids:0123456789abcdef012345',
-      validation: [{ type: 'regex', properties: { regex: ADDRESS_REGEX, errorMessage: 'An enmeshed address looks like did:e:<domain>:dids:<22 hex characters>' } }],
     },
   ],
 });
@@ -46,7 +48,6 @@ export const relationshipLocator: INodeProperties = {
       name: 'id',
       type: 'string',
       placeholder: 'RELxxxxxxxxxxxxxxxxx',
-      validation: [{ type: 'regex', properties: { regex: '^REL[A-Za-z0-9]{17}$', errorMessage: 'A relationship ID is REL followed by 17 letters or digits' } }],
     },
   ],
 };
@@ -86,3 +87,18 @@ export const limitField: INodeProperties = {
   description: 'Max number of results to return',
   displayOptions: { show: { returnAll: [false] } },
 };
+
+/**
+ * The options of what is shared as a link (templates, tokens), for `who` ("the person", "the
+ * reader"): expiry, for one identity, a password or PIN, the QR code. Read them with
+ * passwordProtection (utils) and daysFromNow.
+ */
+export function shareOptionFields(what: string, who: string, expiryDays: number): INodeProperties[] {
+  return [
+    { displayName: 'Expiry (Days)', name: 'expiryDays', type: 'number', typeOptions: { minValue: 1 }, default: expiryDays, description: `How long the ${what} can be used` },
+    { displayName: 'For Identity', name: 'forIdentity', type: 'string', default: '', placeholder: 'did:e:…', description: `Only this identity may use the ${what}` },
+    { displayName: 'Password', name: 'password', type: 'string', typeOptions: { password: true }, default: '', description: `A password ${who} must enter (instead of a PIN)` },
+    { displayName: 'PIN', name: 'pin', type: 'string', typeOptions: { password: true }, default: '', description: `A PIN of 4 to 16 digits ${who} must enter` },
+    { displayName: 'QR Code Output Field', name: 'qrProperty', type: 'string', default: 'qrCode', description: 'Binary field for the QR code (PNG) the App scans; empty for none' },
+  ];
+}

@@ -1,4 +1,6 @@
 import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
+import { addressProblem } from '../../../../lib/crypto';
+import type { PasswordInput } from '../../../../lib/protocol';
 
 export function item(json: IDataObject, itemIndex: number, binary?: INodeExecutionData['binary']): INodeExecutionData {
   const out: INodeExecutionData = { json, pairedItem: { item: itemIndex } };
@@ -19,6 +21,18 @@ export function requireId(ctx: IExecuteFunctions, name: string, i: number, prefi
     throw new NodeOperationError(ctx.getNode(), `${label} "${value}" is not a valid ID`, {
       itemIndex: i,
       description: `A ${label} looks like ${prefix} followed by 17 letters or digits. Check the expression that fills it.`,
+    });
+  }
+  return value;
+}
+
+/** An enmeshed address given in `label` of item i, or a clear error saying what is wrong with it. */
+export function requireAddress(ctx: IExecuteFunctions, value: string, i: number, label: string): string {
+  const problem = addressProblem(value);
+  if (problem) {
+    throw new NodeOperationError(ctx.getNode(), `${label} is not an enmeshed address`, {
+      itemIndex: i,
+      description: `${problem[0].toUpperCase()}${problem.slice(1)}. Pick the peer from the list, or check the expression that fills it.`,
     });
   }
   return value;
@@ -60,4 +74,17 @@ export function daysFromNow(days: number, now = new Date()): string {
   return new Date(now.getTime() + days * 86_400_000).toISOString();
 }
 
-export const ADDRESS_REGEX = '^did:e:[a-z0-9.-]+:dids:[0-9a-f]{22}$';
+
+/**
+ * The protection an Options collection asks for: a PIN (4 to 16 digits, what the enmeshed App asks
+ * for), else a password, else none.
+ */
+export function passwordProtection(ctx: IExecuteFunctions, i: number, options: IDataObject): PasswordInput | undefined {
+  const pin = String(options.pin ?? '');
+  const password = String(options.password ?? '');
+  if (pin && !/^\d{4,16}$/.test(pin)) {
+    throw new NodeOperationError(ctx.getNode(), 'The PIN must have 4 to 16 digits', { itemIndex: i, description: 'The enmeshed App only asks for PINs of 4 to 16 digits.' });
+  }
+  if (pin) return { password: pin, passwordType: `pin${pin.length}` };
+  return password ? { password, passwordType: 'pw' } : undefined;
+}

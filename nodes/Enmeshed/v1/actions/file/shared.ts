@@ -11,9 +11,14 @@ export const fileField: INodeProperties = {
   description: 'ID of a file you uploaded, or the reference (truncated or link) of anyone\'s file',
 };
 
-/** A file ID (own files) or a reference (anyone's). */
+/** The File parameter of item i: a file ID (own files) or a reference (anyone's). */
 export function fileInput(ctx: IExecuteFunctions, i: number): FileReference | string {
-  const value = (ctx.getNodeParameter('file', i) as string).trim();
+  return parseFileInput(ctx, i, ctx.getNodeParameter('file', i) as string);
+}
+
+/** A file ID (own files) or a reference (anyone's), or a clear error. */
+export function parseFileInput(ctx: IExecuteFunctions, i: number, text: string): FileReference | string {
+  const value = text.trim();
   if (/^FIL[A-Za-z0-9]{17}$/.test(value)) return value;
   try {
     const ref = parseReference(value);

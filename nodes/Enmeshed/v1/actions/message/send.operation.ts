@@ -4,10 +4,10 @@ import { buildMail, checkRecipients, relationshipWith, sendMessage, toMessageCon
 import { binaryExists, binaryPropertyNames, missingBinaryError, readBinary } from '../../../../shared/binary';
 import { messageToJson, simplifyMessage } from '../../../../shared/output';
 import { peerLocator, simplifyField } from '../../helpers/fields';
-import { addressList, daysFromNow, item, jsonParameter, locatorValue } from '../../helpers/utils';
+import { addressList, daysFromNow, item, jsonParameter, locatorValue, requireAddress } from '../../helpers/utils';
 
-const properties: INodeProperties[] = [
-  peerLocator('to', 'To', 'The recipient: a peer you have an active relationship with'),
+/** Content type, subject, body, JSON: the same in every version of Send. */
+export const contentProperties: INodeProperties[] = [
   {
     displayName: 'Content',
     name: 'contentType',
@@ -43,6 +43,51 @@ const properties: INodeProperties[] = [
     required: true,
     displayOptions: { show: { contentType: ['json'] } },
   },
+];
+
+/** The options every version of Send has. */
+export const sendOptions: INodeProperties[] = [
+  {
+    displayName: 'Attachment Expiry (Days)',
+    name: 'attachmentExpiryDays',
+    type: 'number',
+    typeOptions: { minValue: 1 },
+    default: 365,
+    description: 'How long the Platform keeps the attachments',
+  },
+  {
+    displayName: 'Body Format',
+    name: 'bodyFormat',
+    type: 'options',
+    default: 'PlainText',
+    options: [
+      { name: 'Plain Text', value: 'PlainText' },
+      { name: 'Markdown', value: 'Markdown' },
+    ],
+    displayOptions: { show: { '/contentType': ['mail'] } },
+  },
+  {
+    displayName: 'CC',
+    name: 'cc',
+    type: 'string',
+    default: '',
+    placeholder: 'did:e:…, did:e:…',
+    description: 'More recipients (addresses with an active relationship), comma-separated. They appear in the Mail\'s cc.',
+  },
+  {
+    displayName: 'One Message per Recipient',
+    name: 'separateMessages',
+    type: 'boolean',
+    default: true,
+    description:
+      'Whether to send one message per recipient (a stock Backbone accepts one recipient per message) instead of a single message to all',
+  },
+  simplifyField,
+];
+
+const properties: INodeProperties[] = [
+  peerLocator('to', 'To', 'The recipient: a peer you have an active relationship with'),
+  ...contentProperties,
   {
     displayName: 'Attachments',
     name: 'attachments',
@@ -58,50 +103,14 @@ const properties: INodeProperties[] = [
     type: 'collection',
     placeholder: 'Add Option',
     default: {},
-    options: [
-      {
-        displayName: 'Attachment Expiry (Days)',
-        name: 'attachmentExpiryDays',
-        type: 'number',
-        typeOptions: { minValue: 1 },
-        default: 365,
-        description: 'How long the Platform keeps the attachments',
-      },
-      {
-        displayName: 'Body Format',
-        name: 'bodyFormat',
-        type: 'options',
-        default: 'PlainText',
-        options: [
-          { name: 'Plain Text', value: 'PlainText' },
-          { name: 'Markdown', value: 'Markdown' },
-        ],
-        displayOptions: { show: { '/contentType': ['mail'] } },
-      },
-      {
-        displayName: 'CC',
-        name: 'cc',
-        type: 'string',
-        default: '',
-        placeholder: 'did:e:…, did:e:…',
-        description: 'More recipients (addresses with an active relationship), comma-separated. They appear in the Mail\'s cc.',
-      },
-      {
-        displayName: 'One Message per Recipient',
-        name: 'separateMessages',
-        type: 'boolean',
-        default: true,
-        description:
-          'Whether to send one message per recipient (a stock Backbone accepts one recipient per message) instead of a single message to all',
-      },
-      simplifyField,
-    ],
+    options: sendOptions,
   },
 ];
 
 export const description = updateDisplayOptions({ show: { resource: ['message'], operation: ['send'] } }, properties);
 
-async function uploadAttachments(ctx: IExecuteFunctions, participant: Participant, i: number, names: string[], days: number): Promise<FileReference[]> {
+/** Encrypts and uploads the named binary properties of item i, in that order. */
+export async function uploadAttachments(ctx: IExecuteFunctions, participant: Participant, i: number, names: string[], days: number): Promise<FileReference[]> {
   const references: FileReference[] = [];
   for (const name of names) {
     const { data, meta } = await readBinary(ctx, i, name);
@@ -116,27 +125,41 @@ async function uploadAttachments(ctx: IExecuteFunctions, participant: Participan
   return references;
 }
 
-export async function execute(this: IExecuteFunctions, i: number, participant: Participant): Promise<INodeExecutionData[]> {
-  const to = locatorValue(this, 'to', i);
-  const contentType = this.getNodeParameter('contentType', i) as string;
-  const options = this.getNodeParameter('options', i, {}) as IDataObject;
-  const cc = addressList(String(options.cc ?? '')).filter((a) => a !== to);
-  const recipients = [to, ...cc];
-  const separate = options.separateMessages !== false;
-
-  let content: MessageContent;
-  if (contentType === 'mail') {
-    content = buildMail({
+/** The content of item i: a Mail to `to` with `cc`, or the JSON given. */
+function messageContent(ctx: IExecuteFunctions, i: number, to: string, cc: string[], options: IDataObject): MessageContent {
+  if (ctx.getNodeParameter('contentType', i) === 'mail') {
+    return buildMail({
       to: [to],
       cc,
-      subject: this.getNodeParameter('subject', i) as string,
-      body: this.getNodeParameter('body', i, '') as string,
+      subject: ctx.getNodeParameter('subject', i) as string,
+      body: ctx.getNodeParameter('body', i, '') as string,
       bodyFormat: (options.bodyFormat as BodyFormat | undefined) ?? 'PlainText',
     });
-  } else {
-    // Any JSON: a value without an @type is sent as ArbitraryMessageContent.
-    content = toMessageContent(jsonParameter(this, 'jsonContent', i, '{"@type":"ArbitraryMessageContent","value":{}}', false));
   }
+  // Any JSON: a value without an @type is sent as ArbitraryMessageContent.
+  return toMessageContent(jsonParameter(ctx, 'jsonContent', i, '{"@type":"ArbitraryMessageContent","value":{}}', false));
+}
+
+/**
+ * What every version of Send reads first: the options, the recipients, the content. v1 leaves the
+ * address checks to the Mail and the send (their messages name the field and the problem); v2 checks
+ * each address here first (`checkAddresses`), as a NodeOperationError naming the parameter.
+ */
+export function sendBasics(
+  ctx: IExecuteFunctions,
+  i: number,
+  checkAddresses = false,
+): { options: IDataObject; recipients: string[]; separate: boolean; content: MessageContent } {
+  const given = locatorValue(ctx, 'to', i);
+  const to = checkAddresses ? requireAddress(ctx, given, i, 'To') : given;
+  const options = ctx.getNodeParameter('options', i, {}) as IDataObject;
+  const cc = addressList(String(options.cc ?? '')).filter((a) => a !== to);
+  if (checkAddresses) for (const address of cc) requireAddress(ctx, address, i, 'CC');
+  return { options, recipients: [to, ...cc], separate: options.separateMessages !== false, content: messageContent(ctx, i, to, cc, options) };
+}
+
+export async function execute(this: IExecuteFunctions, i: number, participant: Participant): Promise<INodeExecutionData[]> {
+  const { options, recipients, separate, content } = sendBasics(this, i);
 
   // Nothing is uploaded before everything else is known to be fine (content, every binary property,
   // an active relationship with every recipient): no orphaned files.

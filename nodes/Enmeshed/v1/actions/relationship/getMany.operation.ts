@@ -1,6 +1,6 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
-import { listRelationships, syncRegistry, type Participant } from '../../../../../lib/protocol';
+import { listRelationships, peerDisplayNames, syncRegistry, type Participant } from '../../../../../lib/protocol';
 import { relationshipToJson } from '../../../../shared/output';
 import { limitField, returnAllField } from '../../helpers/fields';
 import { item } from '../../helpers/utils';
@@ -29,5 +29,6 @@ export async function execute(this: IExecuteFunctions, i: number, participant: P
   await syncRegistry(participant); // picks up relationship requests that arrived as events
   // Newest first from the index; records are read for the returned ones only.
   const relationships = await listRelationships(participant, { statuses, limit });
-  return relationships.map((r) => item(relationshipToJson(r), i));
+  const names = await peerDisplayNames(participant, relationships);
+  return relationships.map((r) => item(relationshipToJson(r, names.get(r.id)), i));
 }

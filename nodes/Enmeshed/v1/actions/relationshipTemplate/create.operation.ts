@@ -2,7 +2,8 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodePropertie
 import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 import { buildRelationshipTemplateContent, createTemplate, createTemplateToken, validateTemplateContent, type Participant } from '../../../../../lib/protocol';
 import { qrPng } from '../../../../shared/qr-png';
-import { daysFromNow, item, jsonParameter } from '../../helpers/utils';
+import { shareOptionFields } from '../../helpers/fields';
+import { daysFromNow, item, jsonParameter, passwordProtection } from '../../helpers/utils';
 
 const properties: INodeProperties[] = [
   {
@@ -66,20 +67,9 @@ const properties: INodeProperties[] = [
     placeholder: 'Add Option',
     default: {},
     options: [
-      { displayName: 'Expiry (Days)', name: 'expiryDays', type: 'number', typeOptions: { minValue: 1 }, default: 7, description: 'How long the template can be used' },
-      {
-        displayName: 'For Identity',
-        name: 'forIdentity',
-        type: 'string',
-        default: '',
-        placeholder: 'did:e:…',
-        description: 'Only this identity may use the template',
-      },
+      ...shareOptionFields('template', 'the person', 7),
       { displayName: 'Max Allocations', name: 'maxNumberOfAllocations', type: 'number', typeOptions: { minValue: 1 }, default: 1, description: 'How many identities may use the template' },
-      { displayName: 'Password', name: 'password', type: 'string', typeOptions: { password: true }, default: '', description: 'A password the person must enter (instead of a PIN)' },
-      { displayName: 'PIN', name: 'pin', type: 'string', typeOptions: { password: true }, default: '', description: 'A PIN of 4 to 16 digits the person must enter' },
-      { displayName: 'QR Code Output Field', name: 'qrProperty', type: 'string', default: 'qrCode', description: 'Binary field for the QR code (PNG) the App scans; empty for none' },
-    ],
+    ].sort((a, b) => a.displayName.localeCompare(b.displayName)) as INodeProperties[],
   },
 ];
 
@@ -107,17 +97,12 @@ export async function execute(this: IExecuteFunctions, i: number, participant: P
       throw new NodeOperationError(this.getNode(), 'The template content is not valid', { itemIndex: i, description: problems.join(' • ') });
     }
   }
-  const pin = String(options.pin ?? '');
-  const password = String(options.password ?? '');
-  if (pin && !/^\d{4,16}$/.test(pin)) {
-    throw new NodeOperationError(this.getNode(), 'The PIN must have 4 to 16 digits', { itemIndex: i, description: 'The enmeshed App only asks for PINs of 4 to 16 digits.' });
-  }
   const template = await createTemplate(participant, {
     content,
     expiresAt,
     maxNumberOfAllocations: options.maxNumberOfAllocations === undefined ? 1 : Number(options.maxNumberOfAllocations),
     forIdentity: (options.forIdentity as string) || undefined,
-    password: pin ? { password: pin, passwordType: `pin${pin.length}` } : password ? { password, passwordType: 'pw' } : undefined,
+    password: passwordProtection(this, i, options),
   });
   const token = await createTemplateToken(participant, template);
   const json: IDataObject = {

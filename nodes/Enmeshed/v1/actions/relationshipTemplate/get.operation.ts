@@ -4,17 +4,17 @@ import { readOwnTemplate, type Participant } from '../../../../../lib/protocol';
 import { templateToJson } from '../../../../shared/output';
 import { item, requireId } from '../../helpers/utils';
 
-const properties: INodeProperties[] = [
-  {
-    displayName: 'Template ID',
-    name: 'templateId',
-    type: 'string',
-    default: '',
-    required: true,
-    placeholder: 'RLTxxxxxxxxxxxxxxxxx',
-    description: 'ID of a template you created',
-  },
-];
+export const templateIdField: INodeProperties = {
+  displayName: 'Template ID',
+  name: 'templateId',
+  type: 'string',
+  default: '',
+  required: true,
+  placeholder: 'RLTxxxxxxxxxxxxxxxxx',
+  description: 'ID of a template you created',
+};
+
+const properties: INodeProperties[] = [templateIdField];
 
 export const description = updateDisplayOptions({ show: { resource: ['relationshipTemplate'], operation: ['get'] } }, properties);
 

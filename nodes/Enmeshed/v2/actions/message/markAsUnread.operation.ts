@@ -1,0 +1,3 @@
+import { markOperation } from './mark';
+
+export const { description, execute } = markOperation('markAsUnread', false);
