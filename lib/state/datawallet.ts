@@ -194,6 +194,12 @@ export class DatawalletStore {
     return slot;
   }
 
+  /** Ids of the collection's objects, valid or not. */
+  ids(collection: Collection): string[] {
+    const prefix = `${collection}\u0000`;
+    return [...this.objects.keys()].filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
+  }
+
   /**
    * Compare-and-swap: `compute` sees the current state and returns the changes to make (or none);
    * it may run several times, so it must not have side effects. The first attempt pushes against
