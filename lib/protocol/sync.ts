@@ -1,6 +1,6 @@
 import { PlatformCodes, isPlatformError, type ExternalEventDto, type PlatformClient } from '../backbone';
 import { DatawalletEntryError, type Change, type DatawalletStore } from '../state/datawallet';
-import { entryChange, entryFromRecord, type RelationshipEntries } from '../state/relationship-entries';
+import { entryChange, entryFromRecord, type PeerDeletionStatus, type RelationshipEntries } from '../state/relationship-entries';
 
 /**
  * Sync runs: the Backbone hands out each external event ONCE per identity (whichever device or
@@ -12,7 +12,10 @@ import { entryChange, entryFromRecord, type RelationshipEntries } from '../state
  *
  * An event names only a relationship id. A run reads the records of the relationships its events
  * name (a hundred per request: O(changed), never O(all)) and records, as a change the trigger
- * reports, each new relationship and each new status (the previous one kept as previousStatus).
+ * reports, each new relationship and each new status (the previous one kept as previousStatus), and
+ * each new word on the peer's identity deletion (PeerToBeDeleted, PeerDeletionCancelled, PeerDeleted).
+ * A template whose allocations are exhausted gets an object of its own (`n8n.templates`). Both are
+ * the Platform's word: nothing a peer signs says so.
  *
  * Why a run may write whole entries (including the counter reservation `next`) without a
  * compare-and-swap: the Backbone refuses every datawallet push while any sync run of the identity is
@@ -57,10 +60,30 @@ export interface SyncResult {
   events: SyncEvent[];
   /** Relationship ids newly recorded. */
   newRelationships: string[];
-  /** Relationship ids whose new status was recorded. */
+  /** Relationship ids whose new status or peer deletion status was recorded. */
   changedRelationships: string[];
+  /** Ids of our templates recorded as having no allocations left. */
+  exhaustedTemplates: string[];
   /** True when another device or worker was syncing at the same time (its run records the events). */
   busy: boolean;
+}
+
+const PEER_DELETION_EVENTS: Record<string, PeerDeletionStatus> = {
+  PeerToBeDeleted: 'ToBeDeleted',
+  PeerDeletionCancelled: 'Cancelled',
+  PeerDeleted: 'Deleted',
+};
+
+/** The last word on each peer's deletion among these events, per relationship. */
+function peerDeletions(events: readonly SyncEvent[]): Map<string, { status: PeerDeletionStatus; date?: string }> {
+  const out = new Map<string, { status: PeerDeletionStatus; date?: string }>();
+  for (const e of events) {
+    const status = PEER_DELETION_EVENTS[e.type];
+    if (!status || !e.relationshipId) continue;
+    const date = typeof e.payload.deletionDate === 'string' ? e.payload.deletionDate : undefined;
+    out.set(e.relationshipId, { status, date });
+  }
+  return out;
 }
 
 /** What a sync run needs: a Participant has it all. */
@@ -77,7 +100,7 @@ export interface SyncContext {
  * Participant can run it itself when a datawallet push stays blocked by an open run.
  */
 export async function sync(ctx: SyncContext, maxRounds = 20): Promise<SyncResult> {
-  const result: SyncResult = { events: [], newRelationships: [], changedRelationships: [], busy: false };
+  const result: SyncResult = { events: [], newRelationships: [], changedRelationships: [], exhaustedTemplates: [], busy: false };
   for (let round = 0; round < maxRounds; round++) {
     let started;
     try {
@@ -96,7 +119,14 @@ export async function sync(ctx: SyncContext, maxRounds = 20): Promise<SyncResult
     // Read after the run started: from here until the finalize nobody can push.
     if (ids.length) await ctx.store.refresh();
     const records = await ctx.client.relationshipsById(ids);
+    const deletions = peerDeletions(events);
     const changes: Change[] = [];
+    for (const e of events) {
+      const templateId = e.payload.relationshipTemplateId;
+      if (e.type !== 'RelationshipTemplateAllocationsExhausted' || typeof templateId !== 'string') continue;
+      changes.push({ collection: 'n8n.templates', id: templateId, value: { allocationsExhaustedAt: e.createdAt } });
+      result.exhaustedTemplates.push(templateId);
+    }
     for (const id of ids) {
       const dto = records.get(id);
       if (!dto) continue; // not visible (any more) to this identity
@@ -107,13 +137,15 @@ export async function sync(ctx: SyncContext, maxRounds = 20): Promise<SyncResult
         if (error instanceof DatawalletEntryError) continue;
         throw error;
       }
-      const entry = entryFromRecord(ctx.address, dto, current);
-      if (!entry) continue;
+      const recorded = entryFromRecord(ctx.address, dto, current);
+      if (!recorded) continue;
+      const deletion = deletions.get(id);
+      const entry = deletion ? { ...recorded, peerDeletion: deletion.status, peerDeletionDate: deletion.date ?? recorded.peerDeletionDate } : recorded;
       if (!current) {
         changes.push(entryChange(entry, 'change'));
         result.newRelationships.push(id);
-      } else if (current.status !== dto.status) {
-        changes.push(entryChange({ ...entry, previousStatus: current.status }, 'change'));
+      } else if (current.status !== entry.status || current.peerDeletion !== entry.peerDeletion) {
+        changes.push(entryChange({ ...entry, previousStatus: current.status, previousPeerDeletion: current.peerDeletion }, 'change'));
         result.changedRelationships.push(id);
       }
     }

@@ -43,10 +43,12 @@ export type Collection =
   /** Attributes, ours and each peer's (lib/protocol/attributes/store.ts). */
   | 'n8n.attributes'
   /** Requests sent and decided, one object per peer (lib/protocol/requests/records.ts). */
-  | 'n8n.requests';
+  | 'n8n.requests'
+  /** What the Backbone said of our templates, one object per template (lib/protocol/sync.ts). */
+  | 'n8n.templates';
 
 /** Collections that no version ever wrote unbound: an unbound payload in them is the Platform's. */
-const ALWAYS_BOUND: readonly Collection[] = ['n8n.sends', 'n8n.read', 'n8n.attributes', 'n8n.requests'];
+const ALWAYS_BOUND: readonly Collection[] = ['n8n.sends', 'n8n.read', 'n8n.attributes', 'n8n.requests', 'n8n.templates'];
 
 export interface Change {
   collection: Collection;

@@ -22,6 +22,10 @@ import { DatawalletEntryError, type Change, type DatawalletStore, type StoredObj
 export type RelationshipRole = 'templator' | 'requestor';
 
 const ROLES: readonly string[] = ['templator', 'requestor'];
+const PEER_DELETION: readonly string[] = ['ToBeDeleted', 'Cancelled', 'Deleted'];
+
+/** The peer deletion events of the Backbone (PeerToBeDeleted, PeerDeletionCancelled, PeerDeleted), as a status. */
+export type PeerDeletionStatus = 'ToBeDeleted' | 'Cancelled' | 'Deleted';
 const STATUSES: readonly string[] = ['Pending', 'Active', 'Rejected', 'Revoked', 'Terminated', 'DeletionProposed', 'ReadyForDeletion'];
 
 export interface RelationshipEntry {
@@ -39,6 +43,14 @@ export interface RelationshipEntry {
   salt?: string;
   /** The next transmit counter not yet reserved (absent: none reserved; counter 0 belongs to the acceptance). */
   next?: number;
+  /** Where the peer's identity deletion stands, as the Backbone's last event about it said (absent: no event). */
+  peerDeletion?: PeerDeletionStatus;
+  /** When the peer's identity will be (or was) deleted, as that event said. */
+  peerDeletionDate?: string;
+  /** `peerDeletion` before the last recorded change (a change that reports it differs). */
+  previousPeerDeletion?: PeerDeletionStatus;
+  /** Templator: the DisplayName the peer shared in its request, kept when we accepted it (for pickers and outputs). */
+  peerName?: string;
   /** Requestor: the template's exchange key and its creator's identity key (base64url), to re-read our own request. */
   templateKey?: string;
   peerKey?: string;
@@ -105,6 +117,11 @@ function parseEntry(id: string, stored: StoredObject): RelationshipEntry | undef
     if (!Number.isInteger(x) || (x as number) < min || (x as number) > max) throw bad(field);
     return x as number;
   };
+  const oneOf = (field: string, allowed: readonly string[]): string | undefined => {
+    const x = text(field, true);
+    if (x !== undefined && !allowed.includes(x)) throw bad(field);
+    return x;
+  };
   const peer = text('peer')!;
   if (!isValidAddress(peer)) throw bad('peer');
   const role = text('role')!;
@@ -127,6 +144,10 @@ function parseEntry(id: string, stored: StoredObject): RelationshipEntry | undef
     next: integer('next', 1, MAX_COUNTER + 1),
     templateKey: text('templateKey', true),
     peerKey: text('peerKey', true),
+    peerName: text('peerName', true),
+    peerDeletion: oneOf('peerDeletion', PEER_DELETION) as PeerDeletionStatus | undefined,
+    peerDeletionDate: text('peerDeletionDate', true),
+    previousPeerDeletion: oneOf('previousPeerDeletion', PEER_DELETION) as PeerDeletionStatus | undefined,
   };
 }
 
@@ -134,8 +155,9 @@ function parseEntry(id: string, stored: StoredObject): RelationshipEntry | undef
 const newestFirst = (a: RelationshipEntry, b: RelationshipEntry): number =>
   a.createdAt !== b.createdAt ? (a.createdAt < b.createdAt ? 1 : -1) : a.id === b.id ? 0 : a.id < b.id ? 1 : -1;
 
-/** What a search of the pickers looks in: the peer's address, the id and the status, in lower case. */
-const searchTextOf = (entry: RelationshipEntry): string => `${entry.peer} ${entry.id} ${entry.status}`.toLowerCase();
+/** What a search of the pickers looks in: the peer's name and address, the id and the status, in lower case, on one line. */
+const searchTextOf = (entry: RelationshipEntry): string =>
+  `${entry.peerName ? `${entry.peerName.replace(/\s+/g, ' ')} ` : ''}${entry.peer} ${entry.id} ${entry.status}`.toLowerCase();
 
 /**
  * Every entry newest first, as arrays, and their search texts joined by newlines into one string:
@@ -206,7 +228,7 @@ export class RelationshipEntries {
   }
 
   /**
-   * Positions (in `newestFirst()`) of the entries whose peer address, id or status contains `needle`
+   * Positions (in `newestFirst()`) of the entries whose peer name or address, id or status contains `needle`
    * (lower case), in order.
    */
   search(needle: string): number[] {

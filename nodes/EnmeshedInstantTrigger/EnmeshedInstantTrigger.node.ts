@@ -93,7 +93,7 @@ export class EnmeshedInstantTrigger implements INodeType {
     const staticData = this.getWorkflowStaticData('node');
     const previous = staticData.cursor as TriggerState | undefined;
     const missing = missingParts(previous, pollOptions);
-    if (missing.messages || missing.relationships) {
+    if (missing.any) {
       // First activation, or an event type added later: those parts start from now (no replay).
       // A failure fails the activation, which n8n retries.
       try {

@@ -40,10 +40,20 @@ export class EnmeshedTrigger implements INodeType {
         default: ['messageReceived'],
         options: [
           { name: 'Message Received', value: 'messageReceived', description: 'A peer sent this identity a message' },
+          {
+            name: 'Peer To Be Deleted',
+            value: 'peerToBeDeleted',
+            description: "The Platform says a peer started deleting its identity (the relationship ends at the deletion date unless the peer cancels)",
+          },
           { name: 'Relationship Request Received', value: 'relationshipRequestReceived', description: 'Someone answered one of your templates' },
           { name: 'Relationship Status Changed', value: 'relationshipStatusChanged', description: 'A relationship was accepted, rejected, revoked, terminated, …' },
           { name: 'Request Answered', value: 'requestAnswered', description: 'A peer answered one of your Requests; its attributes come as one field per type' },
           { name: 'Request Received', value: 'requestReceived', description: 'A peer sent you a Request (asks for data, consent, …)' },
+          {
+            name: 'Template Allocations Exhausted',
+            value: 'templateAllocationsExhausted',
+            description: 'One of your templates reached its Max Number of Allocations: nobody new can use it',
+          },
         ],
       },
       {
@@ -128,7 +138,7 @@ export class EnmeshedTrigger implements INodeType {
       const staticData = this.getWorkflowStaticData('node');
       let state = staticData.cursor as TriggerState | undefined;
       const missing = missingParts(state, pollOptions);
-      if (missing.messages || missing.relationships) {
+      if (missing.any) {
         // First active poll, or an event type added later: start those parts from now (no replay).
         const fresh = state?.v !== 1;
         state = await seed(participant, pollOptions, state);
@@ -185,6 +195,14 @@ ctx: IPollFunctions | ITriggerFunctions,
   for (const e of events) {
     if (e.event === 'requestReceived' || e.event === 'requestAnswered') {
       items.push({ json: e.event === 'requestReceived' ? { event: e.event, ...incomingRequestToJson(e.request) } : { event: e.event, ...takenAnswerToJson(e.answer) } });
+      continue;
+    }
+    if (e.event === 'templateAllocationsExhausted') {
+      items.push({ json: { event: e.event, templateId: e.templateId, at: e.at } });
+      continue;
+    }
+    if (e.event === 'peerToBeDeleted') {
+      items.push({ json: { event: e.event, ...relationshipToJson(e.relationship), deletionDate: e.deletionDate } });
       continue;
     }
     if (e.event !== 'messageReceived') {

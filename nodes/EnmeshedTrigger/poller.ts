@@ -35,7 +35,13 @@ import { requestEventsOf, wantsRequestEvents, type RequestEventName, type Reques
  * options is marked handled. The caller stores the state together with the emitted items.
  */
 
-export type TriggerEventName = 'messageReceived' | 'relationshipRequestReceived' | 'relationshipStatusChanged' | RequestEventName;
+export type TriggerEventName =
+  | 'messageReceived'
+  | 'relationshipRequestReceived'
+  | 'relationshipStatusChanged'
+  | 'peerToBeDeleted'
+  | 'templateAllocationsExhausted'
+  | RequestEventName;
 
 export interface PollOptions {
   events: TriggerEventName[];
@@ -55,6 +61,10 @@ export type TriggerEvent =
   | { event: 'relationshipRequestReceived'; relationship: Relationship }
   | { event: 'relationshipStatusChanged'; relationship: Relationship; oldStatus?: string }
   | { event: RelationshipEventName; error: ProtocolError | DatawalletEntryError; relationshipId: string; peer?: string }
+  /** The Platform's word that the peer's identity will be deleted (no peer signs it). */
+  | { event: 'peerToBeDeleted'; relationship: Relationship; deletionDate?: string }
+  /** The Platform's word that one of our templates has no allocations left. */
+  | { event: 'templateAllocationsExhausted'; templateId: string; at: string }
   | RequestTriggerEvent;
 
 /** Digest of an emitted message's signed content, the message id, and until when (ISO) it is kept. */
@@ -71,6 +81,10 @@ export interface TriggerState {
     /** The datawallet index handled: relationship changes recorded after it are new. */
     index: number;
   };
+  templates?: {
+    /** The datawallet index handled: template events recorded after it are new. */
+    index: number;
+  };
 }
 
 /** The relationship part of a cursor written by an earlier version: the last status per relationship. */
@@ -82,15 +96,19 @@ interface EarlierRelationshipCursor {
 const wantsMessages = (o: PollOptions): boolean => o.events.includes('messageReceived') || wantsRequestEvents(o.events);
 
 const wantsRelationships = (o: PollOptions): boolean =>
-  o.events.includes('relationshipRequestReceived') || o.events.includes('relationshipStatusChanged');
+  o.events.includes('relationshipRequestReceived') || o.events.includes('relationshipStatusChanged') || o.events.includes('peerToBeDeleted');
+
+const wantsTemplates = (o: PollOptions): boolean => o.events.includes('templateAllocationsExhausted');
 
 /** Parts of the state the options need but the cursor lacks (first poll, or an event type added later). */
-export function missingParts(state: TriggerState | undefined, options: PollOptions): { messages: boolean; relationships: boolean } {
+export function missingParts(state: TriggerState | undefined, options: PollOptions): { messages: boolean; relationships: boolean; templates: boolean; any: boolean } {
   const valid = state?.v === 1;
-  return {
+  const missing = {
     messages: wantsMessages(options) && !(valid && state.messages),
     relationships: wantsRelationships(options) && !(valid && state.relationships),
+    templates: wantsTemplates(options) && !(valid && state.templates),
   };
+  return { ...missing, any: missing.messages || missing.relationships || missing.templates };
 }
 
 /**
@@ -110,7 +128,11 @@ export async function seed(participant: Participant, options: PollOptions, exist
       seen: read.messages.filter((m) => Date.parse(m.createdAt) >= floor).map((m) => m.id),
     };
   }
-  if (missing.relationships) state.relationships = { index: await syncRegistry(participant) };
+  if (missing.relationships || missing.templates) {
+    const index = await syncRegistry(participant);
+    if (missing.relationships) state.relationships = { index };
+    if (missing.templates) state.templates = { index };
+  }
   return state;
 }
 
@@ -191,28 +213,48 @@ export async function poll(participant: Participant, state: TriggerState, option
     next.messages = polled.cursor;
   }
 
+  const index = wantsRelationships(options) || wantsTemplates(options) ? await syncRegistry(participant) : -1;
   if (wantsRelationships(options)) {
-    const index = await syncRegistry(participant);
     const previous = state.relationships as TriggerState['relationships'] | EarlierRelationshipCursor | undefined;
     const changes =
       previous && 'statuses' in previous ? changedSinceStatuses(participant, previous.statuses) : changedSinceIndex(participant, previous?.index ?? index, index);
-    for (const change of changes) {
-      const event = await relationshipEvent(participant, change, options);
-      if (event) events.push(event);
-    }
+    for (const change of changes) events.push(...(await relationshipEvents(participant, change, options)));
     next.relationships = { index };
+  }
+  if (wantsTemplates(options)) {
+    events.push(...exhaustedTemplates(participant, state.templates?.index ?? index, index));
+    next.templates = { index };
   }
   return { events, state: next };
 }
 
-type Change = { entry: RelationshipEntry; oldStatus?: string; invalid?: undefined } | { invalid: DatawalletEntryError; entry?: undefined };
+/** Templates recorded as exhausted after datawallet index `after` (up to `upTo`), in the order recorded. */
+function exhaustedTemplates(participant: Participant, after: number, upTo: number): TriggerEvent[] {
+  const found: { templateId: string; at: string; index: number }[] = [];
+  for (const templateId of participant.store.ids('n8n.templates')) {
+    let stored;
+    try {
+      stored = participant.store.get('n8n.templates', templateId);
+    } catch (error) {
+      if (error instanceof DatawalletEntryError) continue; // the Platform's word only, and unreadable: nothing to report
+      throw error;
+    }
+    const at = (stored?.value as { allocationsExhaustedAt?: unknown } | null)?.allocationsExhaustedAt;
+    if (stored && stored.index > after && stored.index <= upTo && typeof at === 'string') found.push({ templateId, at, index: stored.index });
+  }
+  return found.sort((a, b) => a.index - b.index).map(({ templateId, at }) => ({ event: 'templateAllocationsExhausted', templateId, at }));
+}
+
+type Change =
+  | { entry: RelationshipEntry; oldStatus?: string; peerDeletionChanged?: boolean; invalid?: undefined }
+  | { invalid: DatawalletEntryError; entry?: undefined };
 
 /** Entries changed after `after` (up to `upTo`), and invalid entries that became so in that range: each once. */
 function changedSinceIndex(participant: Participant, after: number, upTo: number): Change[] {
   const changes: Change[] = participant.registry
     .changedAfter(after)
     .filter((entry) => entry.changedIndex <= upTo)
-    .map((entry) => ({ entry, oldStatus: entry.previousStatus }));
+    .map((entry) => ({ entry, oldStatus: entry.previousStatus, peerDeletionChanged: entry.peerDeletion !== entry.previousPeerDeletion }));
   for (const invalid of participant.registry.invalidEntries()) {
     if (invalid.index !== undefined && invalid.index > after && invalid.index <= upTo) changes.push({ invalid });
   }
@@ -227,6 +269,35 @@ function changedSinceStatuses(participant: Participant, statuses: Record<string,
   }
   return changes.reverse();
 }
+
+/** The events of a recorded change: of its status (or a new request) and of the peer's deletion. */
+async function relationshipEvents(participant: Participant, change: Change, options: PollOptions): Promise<TriggerEvent[]> {
+  const events: TriggerEvent[] = [];
+  if (change.invalid || change.oldStatus !== change.entry.status) {
+    const event = await relationshipEvent(participant, change, options);
+    if (event) events.push(event);
+  }
+  const entry = change.entry;
+  if (entry && change.peerDeletionChanged && entry.peerDeletion === 'ToBeDeleted' && options.events.includes('peerToBeDeleted')) {
+    // The event is about the peer, not content: the record as it reads now, or the entry if it cannot be read.
+    const relationship = await getRelationship(participant, entry.id).catch((error: unknown) =>
+      error instanceof ProtocolError || error instanceof DatawalletEntryError ? entryView(entry) : Promise.reject(error),
+    );
+    events.push({ event: 'peerToBeDeleted', relationship, deletionDate: entry.peerDeletionDate });
+  }
+  return events;
+}
+
+/** A relationship as our entry records it, for when its record is gone. */
+const entryView = (entry: RelationshipEntry): Relationship => ({
+  id: entry.id,
+  templateId: entry.templateId,
+  status: entry.status,
+  role: entry.role,
+  peer: entry.peer,
+  createdAt: entry.createdAt,
+  auditLog: [],
+});
 
 /**
  * The event for a recorded change: a request on our template (templator, Pending, nothing before)
@@ -254,7 +325,7 @@ async function relationshipEvent(participant: Participant, change: Change, optio
   if ('relationship' in read) {
     relationship = read.relationship;
   } else if (isProtocolError(read.error, 'protocol.relationship.notFound') && name === 'relationshipStatusChanged') {
-    relationship = { id: entry.id, templateId: entry.templateId, status: entry.status, role: entry.role, peer: entry.peer, createdAt: entry.createdAt, auditLog: [] };
+    relationship = entryView(entry);
   } else if (read.error instanceof ProtocolError || read.error instanceof DatawalletEntryError) {
     return { event: name, error: read.error, relationshipId: entry.id, peer: entry.peer };
   } else {
@@ -287,6 +358,11 @@ export async function sample(participant: Participant, options: PollOptions): Pr
       const event = await relationshipEvent(participant, { entry: newest, oldStatus: newest.previousStatus }, options);
       if (event) return [event];
     }
+  }
+  if (wantsTemplates(options)) {
+    await syncRegistry(participant);
+    const newest = exhaustedTemplates(participant, -1, Infinity).pop();
+    if (newest) return [newest];
   }
   return [];
 }

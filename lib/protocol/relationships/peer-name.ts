@@ -1,4 +1,6 @@
 import { parseRelationshipCreationContent } from '../app/read-response';
+import { DatawalletEntryError, type Change } from '../../state/datawallet';
+import { entryChange } from '../../state/relationship-entries';
 import { isProtocolError } from '../errors';
 import type { Participant } from '../participant';
 import { openRelationship } from './open';
@@ -12,8 +14,8 @@ import type { Relationship } from './record';
  * stays the peer's identifier everywhere; the name is for people reading lists and outputs.
  */
 
-/** What naming a peer needs of a relationship: an index entry or a view. */
-type NameSource = Pick<Relationship, 'id' | 'peer' | 'role' | 'creationContent'>;
+/** What naming a peer needs of a relationship: an index entry (which may hold the name) or a view. */
+type NameSource = Pick<Relationship, 'id' | 'peer' | 'role' | 'creationContent'> & { peerName?: string };
 
 /** The peer's display name from a relationship view that carries the creation content. */
 export function peerDisplayName(relationship: NameSource): string | undefined {
@@ -25,9 +27,20 @@ export function peerDisplayName(relationship: NameSource): string | undefined {
 /** Per participant: relationship id → name (null: none). Creation content never changes, so neither does the name. */
 const cache = new WeakMap<Participant, Map<string, string | null>>();
 
+/** The name the index holds for a relationship (kept when we accepted it). */
+function indexedName(ctx: Participant, id: string): string | undefined {
+  try {
+    return ctx.registry.get(id)?.peerName;
+  } catch (error) {
+    if (error instanceof DatawalletEntryError) return undefined;
+    throw error;
+  }
+}
+
 /**
- * Display names for relationships from a list (views without creation content): each templator-side
- * relationship is opened once per process, then remembered. One that cannot be read has no name.
+ * Display names for relationships from a list (views without creation content): the index's name
+ * where it holds one; otherwise each templator-side relationship is opened once per process and the
+ * name found is kept in its entry, so the pickers show it from then on. One that cannot be read has no name.
  */
 export async function peerDisplayNames(
   ctx: Participant,
@@ -35,7 +48,11 @@ export async function peerDisplayNames(
 ): Promise<Map<string, string>> {
   let known = cache.get(ctx);
   if (!known) cache.set(ctx, (known = new Map()));
-  for (const r of relationships) if (r.creationContent && !known.has(r.id)) known.set(r.id, peerDisplayName(r) ?? null);
+  for (const r of relationships) {
+    if (known.has(r.id)) continue;
+    const name = r.peerName ?? indexedName(ctx, r.id) ?? (r.creationContent ? peerDisplayName(r) : undefined);
+    if (name || r.creationContent) known.set(r.id, name ?? null);
+  }
   const unknown = relationships.filter((r) => r.role === 'templator' && !known.has(r.id)).map((r) => r.id);
   // The records in pages of 100, each opened with our template's key (one read of the template each).
   for (let i = 0; i < unknown.length; i += 100) {
@@ -50,7 +67,27 @@ export async function peerDisplayNames(
     const name = known.get(r.id);
     if (name) names.set(r.id, name);
   }
+  await keepNames(ctx, [...names].filter(([id]) => !indexedName(ctx, id)));
   return names;
+}
+
+/** Names found by opening the records go into the entries that lack them (one datawallet push). */
+async function keepNames(ctx: Participant, found: ReadonlyArray<readonly [string, string]>): Promise<void> {
+  if (!found.length || !ctx.store.opened) return;
+  await ctx.store.update(() => {
+    const changes: Change[] = [];
+    for (const [id, peerName] of found) {
+      let entry;
+      try {
+        entry = ctx.registry.get(id);
+      } catch (error) {
+        if (error instanceof DatawalletEntryError) continue;
+        throw error;
+      }
+      if (entry && !entry.peerName) changes.push(entryChange({ ...entry, peerName }, 'keep'));
+    }
+    return { changes, result: undefined };
+  });
 }
 
 /**

@@ -18,6 +18,7 @@ import type { Participant } from '../participant';
 import { cryptoJson, transportStringify } from '../serialize';
 import { openRegistry, recordOwnAction } from './entries';
 import { openRelationship } from './open';
+import { peerDisplayName } from './peer-name';
 import { baseView, parseOuter, signedEnvelope, type Relationship } from './record';
 
 /**
@@ -47,7 +48,7 @@ export async function acceptRelationship(ctx: Participant, id: string): Promise<
   if (dto.status !== 'Pending') {
     throw new ProtocolError('protocol.relationship.wrongState', `Relationship ${id} is ${dto.status}, not Pending: it cannot be accepted`, id);
   }
-  await openRelationship(ctx, dto, { requireVerifiedRequest: true });
+  const request = await openRelationship(ctx, dto, { requireVerifiedRequest: true });
   const outer = parseOuter(dto.creationContent, 'creation content', id);
   const publicRequest = parseRelationshipPublicRequest(outer.publicCreationContentCrypto, 'publicCreationContentCrypto');
   const baseNonce = generateNonce(); // fresh keys for every attempt: a retried accept never reuses a nonce
@@ -67,6 +68,6 @@ export async function acceptRelationship(ctx: Participant, id: string): Promise<
     ),
   });
   const accepted = await ctx.client.acceptRelationship(id, jsonToBase64Url(outerResponse));
-  await recordOwnAction(ctx, accepted, { salt: toBase64Url(baseNonce) });
+  await recordOwnAction(ctx, accepted, { salt: toBase64Url(baseNonce), peerName: peerDisplayName(request) });
   return openRelationship(ctx, { ...accepted, creationContent: dto.creationContent, creationResponseContent: jsonToBase64Url(outerResponse) });
 }

@@ -1,7 +1,8 @@
 /**
  * Peers by name: where a relationship holds the peer's DisplayName (an App user shares it when
- * answering our template's Request), the outputs show it beside the address. A peer that shared no
- * name has none. (The pickers show addresses: they page through the index without reading records.)
+ * answering our template's Request), the outputs and the pickers show it beside the address, and a
+ * picker search finds the peer by it. A peer that shared no name has none. The pickers read only the
+ * index: the name is kept in the relationship's entry when we accept, or when an output first reads it.
  */
 import type { IDataObject } from 'n8n-workflow';
 import {
@@ -19,7 +20,10 @@ import {
 import { startPlatform, type PlatformHandle } from '../../../platform/server';
 import { newParticipant } from '../../helpers/participants';
 import { relate } from '../../helpers/relate';
-import { pollContext } from '../context';
+import { loadOptionsContext, pollContext } from '../context';
+import { searchPeers, searchRelationships } from '../../../nodes/Enmeshed/v1/methods/listSearch';
+import { openParticipant } from '../../../lib/protocol';
+import { entryChange } from '../../../lib/state/relationship-entries';
 import { inOneDay, nodeIdentity, poll, runNode, type NodeIdentity } from '../helpers';
 
 let platform: PlatformHandle;
@@ -68,4 +72,29 @@ test('received messages carry the sender\'s peerDisplayName (Get Many, trigger)'
     [erik.address, undefined],
     [dana.address, 'Dana Beispiel'],
   ]);
+});
+
+test('the pickers show the name beside the address, and a search finds the peer by it; the address stays the value', async () => {
+  const picker = loadOptionsContext({ credentials: { ...org.credential }, version: 2 });
+  const peers = await searchPeers.call(picker);
+  const dana_ = peers.results.find((r) => r.value === dana.address);
+  expect(dana_?.name).toBe(`Dana Beispiel — ${dana.address} (${danaRelationship})`);
+  expect(peers.results.find((r) => r.value === erik.address)?.name).toMatch(new RegExp(`^${erik.address} \\(REL`));
+  expect((await searchPeers.call(picker, 'dana beisp')).results.map((r) => r.value)).toEqual([dana.address]);
+  expect((await searchRelationships.call(picker, 'BEISPIEL')).results.map((r) => r.value)).toEqual([danaRelationship]);
+});
+
+test('a name found by reading the record (accepted by an earlier version) is kept in the index for the pickers of every worker', async () => {
+  // Remove the name from the entry, as an entry written before names were kept.
+  const entry = org.lib.registry.get(danaRelationship)!;
+  const { peerName, ...withoutName } = entry;
+  expect(peerName).toBe('Dana Beispiel');
+  await org.lib.store.update(() => ({ changes: [entryChange(withoutName, 'keep')], result: undefined }));
+  const worker = await openParticipant(org.credential, { shared: false });
+  const picker = loadOptionsContext({ credentials: { ...org.credential }, version: 2 });
+  expect((await searchPeers.call(picker, 'dana')).results).toEqual([]);
+  await runNode({ credentials: org.credential, version: 2, parameters: { resource: 'relationship', operation: 'getMany', returnAll: true } });
+  expect((await searchPeers.call(picker, 'dana')).results.map((r) => r.value)).toEqual([dana.address]);
+  await worker.store.refresh();
+  expect(worker.registry.get(danaRelationship)?.peerName).toBe('Dana Beispiel');
 });
