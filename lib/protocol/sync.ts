@@ -159,3 +159,27 @@ export async function sync(ctx: SyncContext, maxRounds = 20): Promise<SyncResult
   }
   return result;
 }
+
+/** A template the sync recorded as exhausted, or the error reading its object (reported, not skipped). */
+export type ExhaustedTemplate = { templateId: string; at: string; error?: undefined } | { templateId: string; error: DatawalletEntryError };
+
+/** Our templates recorded as exhausted by modifications after index `after` (up to `upTo`), in the order recorded. */
+export function exhaustedTemplatesAfter(store: DatawalletStore, after: number, upTo: number): ExhaustedTemplate[] {
+  const found: (ExhaustedTemplate & { index: number })[] = [];
+  for (const templateId of store.ids('n8n.templates')) {
+    let stored;
+    try {
+      stored = store.get('n8n.templates', templateId);
+    } catch (error) {
+      if (!(error instanceof DatawalletEntryError)) throw error;
+      const index = error.index ?? -1;
+      if (index > after && index <= upTo) found.push({ templateId, error, index });
+      continue;
+    }
+    if (!stored || stored.index <= after || stored.index > upTo) continue;
+    const at = (stored.value as { allocationsExhaustedAt?: unknown } | null)?.allocationsExhaustedAt;
+    if (typeof at === 'string') found.push({ templateId, at, index: stored.index });
+    else found.push({ templateId, error: new DatawalletEntryError(`n8n.templates/${templateId}`, 'has no valid "allocationsExhaustedAt"', stored.index), index: stored.index });
+  }
+  return found.sort((a, b) => a.index - b.index).map((t): ExhaustedTemplate => (t.error ? { templateId: t.templateId, error: t.error } : { templateId: t.templateId, at: t.at }));
+}

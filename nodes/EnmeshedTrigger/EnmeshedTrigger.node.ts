@@ -198,7 +198,7 @@ ctx: IPollFunctions | ITriggerFunctions,
       continue;
     }
     if (e.event === 'templateAllocationsExhausted') {
-      items.push({ json: { event: e.event, templateId: e.templateId, at: e.at } });
+      items.push({ json: 'error' in e ? { event: e.event, templateId: e.templateId, error: e.error.message, errorCode: e.error.code } : { event: e.event, templateId: e.templateId, at: e.at } });
       continue;
     }
     if (e.event === 'peerToBeDeleted') {

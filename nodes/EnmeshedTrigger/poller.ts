@@ -2,6 +2,7 @@ import type { MessageDto } from '../../lib/backbone';
 import {
   DatawalletEntryError,
   FEED_LOOK_BACK_MS,
+  exhaustedTemplatesAfter,
   ProtocolError,
   REPLAY_TOLERANCE_MS,
   getRelationship,
@@ -65,6 +66,7 @@ export type TriggerEvent =
   | { event: 'peerToBeDeleted'; relationship: Relationship; deletionDate?: string }
   /** The Platform's word that one of our templates has no allocations left. */
   | { event: 'templateAllocationsExhausted'; templateId: string; at: string }
+  | { event: 'templateAllocationsExhausted'; templateId: string; error: DatawalletEntryError }
   | RequestTriggerEvent;
 
 /** Digest of an emitted message's signed content, the message id, and until when (ISO) it is kept. */
@@ -228,21 +230,11 @@ export async function poll(participant: Participant, state: TriggerState, option
   return { events, state: next };
 }
 
-/** Templates recorded as exhausted after datawallet index `after` (up to `upTo`), in the order recorded. */
+/** The trigger events of templates recorded as exhausted after `after` (up to `upTo`); an unreadable record as an error event. */
 function exhaustedTemplates(participant: Participant, after: number, upTo: number): TriggerEvent[] {
-  const found: { templateId: string; at: string; index: number }[] = [];
-  for (const templateId of participant.store.ids('n8n.templates')) {
-    let stored;
-    try {
-      stored = participant.store.get('n8n.templates', templateId);
-    } catch (error) {
-      if (error instanceof DatawalletEntryError) continue; // the Platform's word only, and unreadable: nothing to report
-      throw error;
-    }
-    const at = (stored?.value as { allocationsExhaustedAt?: unknown } | null)?.allocationsExhaustedAt;
-    if (stored && stored.index > after && stored.index <= upTo && typeof at === 'string') found.push({ templateId, at, index: stored.index });
-  }
-  return found.sort((a, b) => a.index - b.index).map(({ templateId, at }) => ({ event: 'templateAllocationsExhausted', templateId, at }));
+  return exhaustedTemplatesAfter(participant.store, after, upTo).map((t) =>
+    t.error ? { event: 'templateAllocationsExhausted', templateId: t.templateId, error: t.error } : { event: 'templateAllocationsExhausted', templateId: t.templateId, at: t.at },
+  );
 }
 
 type Change =

@@ -182,7 +182,7 @@ test('a representative flow leaks no secret into logs, errors or node outputs', 
   for (const e of events) {
     if ('message' in e) outputs.push(JSON.stringify({ event: e.event, ...simplifyMessage(e.message) }), JSON.stringify(messageToJson(e.message)));
     else if ('relationship' in e) outputs.push(JSON.stringify({ event: e.event, ...relationshipToJson(e.relationship) }));
-    else if ('error' in e) outputs.push(JSON.stringify({ event: e.event, id: 'dto' in e ? e.dto.id : e.relationshipId, error: e.error.message, errorCode: e.error.code }));
+    else if ('error' in e) outputs.push(JSON.stringify({ event: e.event, id: 'dto' in e ? e.dto.id : 'relationshipId' in e ? e.relationshipId : e.templateId, error: e.error.message, errorCode: e.error.code }));
   }
   outputs.push(state); // the cursor n8n stores
 
