@@ -295,8 +295,18 @@ const LOG_LIMIT = 200_000;
 
 /** `n8n start`, resolved once the editor answers. */
 export async function start(home: N8nHome, options: StartOptions = {}): Promise<Running> {
+  const health = `http://${hostFor(home.env.N8N_LISTEN_ADDRESS)}:${home.env.N8N_PORT}/healthz`;
+  return launch(home, ['start'], home.env, health, options, 20_000);
+}
+
+/**
+ * Spawns n8n with `args` and resolves once `readyUrl` answers 2xx; its output is kept (the last
+ * LOG_LIMIT characters) for error messages. `stop` sends SIGTERM, then SIGKILL after `stopGraceMs`.
+ */
+async function launch(home: N8nHome, args: string[], env: NodeJS.ProcessEnv, readyUrl: string, options: StartOptions, stopGraceMs: number): Promise<Running> {
+  const what = `n8n ${args[0]}`;
   let log = '';
-  const child = adopt(spawn(home.node, [home.n8n, 'start'], { env: home.env, cwd: options.cwd, detached: options.detached || supervision.enabled, stdio: ['ignore', 'pipe', 'pipe'] }));
+  const child = adopt(spawn(home.node, [home.n8n, ...args], { env, cwd: options.cwd, detached: options.detached || supervision.enabled, stdio: ['ignore', 'pipe', 'pipe'] }));
   options.onSpawn?.(child);
   const onData = (d: Buffer) => {
     const text = d.toString();
@@ -308,16 +318,16 @@ export async function start(home: N8nHome, options: StartOptions = {}): Promise<
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   const deadline = Date.now() + (options.timeoutMs ?? 120_000);
   for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`n8n start exited early:\n${log.slice(-3000)}`);
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${what} exited early:\n${log.slice(-3000)}`);
     try {
-      const res = await fetch(`http://${hostFor(home.env.N8N_LISTEN_ADDRESS)}:${home.env.N8N_PORT}/healthz`);
+      const res = await fetch(readyUrl);
       if (res.ok) break;
     } catch {
       // not up yet
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`n8n did not start in time:\n${log.slice(-3000)}`);
+      throw new Error(`${what} did not start in time:\n${log.slice(-3000)}`);
     }
     await new Promise((r) => setTimeout(r, 500));
   }
@@ -327,7 +337,7 @@ export async function start(home: N8nHome, options: StartOptions = {}): Promise<
     exited,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      const timer = setTimeout(() => child.kill('SIGKILL'), stopGraceMs);
       await exited;
       clearTimeout(timer);
     },
@@ -381,7 +391,6 @@ export interface WorkerOptions extends Omit<StartOptions, 'onSpawn'> {
  * and database settings), resolved once its health server reports it ready.
  */
 export async function startWorker(home: N8nHome, options: WorkerOptions): Promise<Running> {
-  let log = '';
   const env: NodeJS.ProcessEnv = {
     ...home.env,
     QUEUE_HEALTH_CHECK_ACTIVE: 'true',
@@ -389,41 +398,6 @@ export async function startWorker(home: N8nHome, options: WorkerOptions): Promis
     N8N_WORKER_SERVER_ADDRESS: '127.0.0.1',
     ...options.env,
   };
-  const args = [home.n8n, 'worker', ...(options.concurrency ? [`--concurrency=${options.concurrency}`] : [])];
-  const child = spawn(home.node, args, { env, cwd: options.cwd, detached: options.detached, stdio: ['ignore', 'pipe', 'pipe'] });
-  options.onSpawn?.(child);
-  const onData = (d: Buffer) => {
-    const text = d.toString();
-    log = (log + text).slice(-LOG_LIMIT);
-    options.onOutput?.(text);
-  };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  const deadline = Date.now() + (options.timeoutMs ?? 120_000);
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`n8n worker exited early:\n${log.slice(-3000)}`);
-    try {
-      const res = await fetch(`http://127.0.0.1:${options.healthPort}/healthz/readiness`);
-      if (res.ok) break;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`n8n worker did not start in time:\n${log.slice(-3000)}`);
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  return {
-    process: child,
-    log: () => log,
-    exited,
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 40_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
+  const args = ['worker', ...(options.concurrency ? [`--concurrency=${options.concurrency}`] : [])];
+  return launch(home, args, env, `http://127.0.0.1:${options.healthPort}/healthz/readiness`, options, 40_000);
 }
