@@ -490,7 +490,9 @@ function direct(
       if (body?.atClose()) finish();
       else finish(failure('the connection closed before the answer ended', 'ECONNRESET'));
     });
-    socket.on('close', () => finish(failure('the connection closed before the answer ended', 'ECONNRESET')));
+    // Every answer ends with the connection closing: only an unfinished one is a failure (an Error
+    // costs a stack trace, on every file transfer otherwise).
+    socket.on('close', () => settled || finish(failure('the connection closed before the answer ended', 'ECONNRESET')));
   });
 }
 
