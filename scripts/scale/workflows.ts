@@ -4,7 +4,8 @@
  *
  * S (sender identity): Webhook (POST /webhook/scale-send, answers with the last node's first item)
  *   → Code: the Mail for request number `n` of `phase`; every 10th gets a binary attachment
- *   → Enmeshed Message Send (Continue On Fail: the answer then carries `error` and `description`).
+ *   → Enmeshed Message Send, node version 2, Idempotency Key `<phase>-<n>` (Continue On Fail: the
+ *     answer then carries `error` and `description`).
  * R (receiver identity): Enmeshed Trigger (Message Received, every minute)
  *   → HTTP Request: POST {id, subject, execution} to the harness's recording server, per item.
  * The trigger's emissions are also read from n8n's database afterwards (execution data), which
@@ -68,7 +69,7 @@ export function senderWorkflow(to: string): Record<string, unknown> {
         id: 's3',
         name: 'Send',
         type: 'n8n-nodes-enmeshed.enmeshed',
-        typeVersion: 1,
+        typeVersion: 2,
         position: [440, 0],
         onError: 'continueRegularOutput',
         parameters: {
@@ -78,10 +79,9 @@ export function senderWorkflow(to: string): Record<string, unknown> {
           contentType: 'mail',
           subject: '={{ $json.subject }}',
           body: '={{ $json.text }}',
-          attachments: '={{ $json.attach }}',
-          options: {},
-          // TODO(issue 15, idempotency): once Message Send has an idempotency key, set it here
-          // from the request, e.g. '={{ $json.phase + "-" + $json.n }}' (see run.ts, retryPhase).
+          attachmentsUi: { attachmentsBinary: [{ property: '={{ $json.attach }}' }] },
+          // One key per request: a retried request (same phase and number) sends nothing twice.
+          options: { idempotencyKey: '={{ $json.phase + "-" + $json.n }}' },
         },
         credentials: { enmeshedApi: SENDER_CREDENTIAL },
       },
