@@ -24,6 +24,7 @@
  *
  *   npm run test:scale [-- --keep] [--requests 500] [--concurrency 20] [--kill-requests 150]
  *                      [--kill-after 50] [--workers 2] [--worker-concurrency 10]
+ *                      [--binary-mode database|filesystem]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -41,6 +42,7 @@ import { acceptanceWrap, counterReuse, Drain, landedMessages, type Landed } from
 import { ensureInstalled, startPostgres, startRedis, type Postgres, type Service } from './services';
 import {
   ATTACHMENT_EVERY,
+  attachmentText,
   credential,
   RECEIVER_CREDENTIAL,
   RECEIVER_WORKFLOW_ID,
@@ -70,7 +72,16 @@ const OPTIONS = {
   killAfter: intOption('kill-after', 50),
   workers: intOption('workers', 2),
   workerConcurrency: intOption('worker-concurrency', 10),
+  binaryMode: binaryModeOption(),
 };
+
+/** n8n's binary data mode: `database` (queue mode's default), or `filesystem` in one folder all processes share. */
+function binaryModeOption(): 'database' | 'filesystem' {
+  const i = process.argv.indexOf('--binary-mode');
+  const value = i < 0 ? 'database' : process.argv[i + 1];
+  if (value !== 'database' && value !== 'filesystem') throw new Error('--binary-mode is database or filesystem');
+  return value;
+}
 /**
  * How long a webhook request may take before it counts as unanswered: in phase 1 ten times the
  * usual worst case; in phase 2 longer than n8n takes to fail a dead worker's jobs (lock 60 s +
@@ -194,6 +205,8 @@ interface Record_ {
   id?: string;
   subject?: string;
   error?: string;
+  /** The size of the message's attachment as the worker read it from n8n's binary data store. */
+  bytes?: number | null;
   execution?: string;
   at: number;
 }
@@ -411,7 +424,9 @@ async function main(): Promise<Summary> {
     DB_POSTGRESDB_USER: postgres.user,
     DB_POSTGRESDB_PASSWORD: '',
     N8N_LISTEN_ADDRESS: '127.0.0.1',
-    N8N_DEFAULT_BINARY_DATA_MODE: 'database',
+    N8N_DEFAULT_BINARY_DATA_MODE: OPTIONS.binaryMode,
+    // filesystem: one folder for main (the trigger stores attachments) and the workers (they read them)
+    ...(OPTIONS.binaryMode === 'filesystem' ? { N8N_BINARY_DATA_STORAGE_PATH: path.join(tmp, 'binary-data') } : {}),
     OFFLOAD_MANUAL_EXECUTIONS_TO_WORKERS: 'true',
     N8N_GRACEFUL_SHUTDOWN_TIMEOUT: '10',
   };
@@ -661,6 +676,11 @@ async function main(): Promise<Summary> {
   if (strangers.length) fail(`the trigger emitted ${strangers.length} ids that are not messages from the sender: ${preview(strangers)}`);
   if (errorItems.length) fail(`the trigger emitted ${errorItems.length} error items: ${preview(errorItems)}`);
   const recordedIds = new Set(recorder.records.map((r) => r.id).filter(Boolean));
+  // Attachments the trigger downloaded on main, read back by the worker that ran the execution.
+  const bytesOf = new Map(recorder.records.filter((r) => r.id).map((r) => [r.id!, r.bytes]));
+  const withAttachment = landed.filter((m) => m.attachments > 0 && m.n !== undefined && m.phase);
+  const unreadAttachments = withAttachment.filter((m) => bytesOf.get(m.id) !== Buffer.byteLength(attachmentText(m.phase!, m.n!)));
+  if (unreadAttachments.length) fail(`${unreadAttachments.length} of ${withAttachment.length} attachments not read back by a worker with their size: ${preview(unreadAttachments.map((m) => `${m.id} ${String(bytesOf.get(m.id))}`))}`);
   const statuses = await db.statuses(RECEIVER_WORKFLOW_ID);
   const senderStatuses = await db.statuses(SENDER_WORKFLOW_ID);
   const senderErrors = await db.errors(SENDER_WORKFLOW_ID);
@@ -715,6 +735,8 @@ async function main(): Promise<Summary> {
     executions: statuses,
     emissions: emissions.length,
     recordedByWorkflow: recordedIds.size,
+    attachmentsReadByWorkers: withAttachment.length - unreadAttachments.length,
+    binaryMode: OPTIONS.binaryMode,
     receiveAfterLastSendS: secs(allEmittedAt - lastSendAt),
     polls: countPolls(feedReads),
   };
