@@ -18,7 +18,7 @@
  *
  * CLI (one JSON line on stdout, progress on stderr):
  *   node -r ts-node/register/transpile-only scripts/scale/poll-crash.ts [--durable] [--kills 10]
- *        [--per-round 5] [--writes 1,2,3]
+ *        [--per-round 5] [--writes 1,2,3 | --delays 100,200,400]   (kill after that write, or that many ms)
  */
 import { execFile, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -48,8 +48,10 @@ export interface PollCrashOptions {
   kills: number;
   /** Messages sent before each aimed poll. */
   perRound: number;
-  /** Round k kills right after write number writes[k % writes.length] following the poll's list read. */
+  /** Kill k comes right after write number writes[k % writes.length] following the poll's list read … */
   writes: number[];
+  /** … or, if given, delaysMs[k % delaysMs.length] milliseconds after that list read. */
+  delaysMs?: number[];
   /** Keep the temporary folder (n8n's log, its database). */
   keep?: boolean;
   progress?: (line: string) => void;
@@ -57,7 +59,7 @@ export interface PollCrashOptions {
 
 export interface KillReport {
   round: number;
-  /** Which write after the list read the kill followed (undefined: no such write within 20 s, killed then). */
+  /** How many writes after the list read the kill followed (undefined: the target write did not come within 20 s, killed then). */
   afterWrite?: number;
   /** Milliseconds from the poll's list read to the kill. */
   msAfterListRead: number;
@@ -71,6 +73,8 @@ export interface PollCrashResult {
   path: 'default' | 'durable';
   /** Polls seen after the last restart (at least one: else what is missing is not known to be lost). */
   pollsAfterLastRestart: number;
+  /** n8n exiting by itself after a restart (it did, once: an error in its crash recovery's insights hook). */
+  selfExits: string[];
   sent: number;
   emitted: number;
   lost: number;
@@ -201,12 +205,22 @@ export async function runPollCrash(options: PollCrashOptions): Promise<PollCrash
 
     const sentByRound: string[][] = [];
     const kills: { round: number; afterWrite?: number; msAfterListRead: number; at: number }[] = [];
-    for (let round = 0; round < options.kills; round++) {
+    /** Times n8n exited by itself (then it is started again, and the round waits for the next poll). */
+    const selfExits: string[] = [];
+    for (let round = 0; kills.length < options.kills; round++) {
       const ids: string[] = [];
       for (let i = 0; i < options.perRound; i++) ids.push((await sendMessage(sender, mail(sender, receiver.address, `Round ${round} #${i}`))).id);
       sentByRound.push(ids);
-      const target = options.writes[round % options.writes.length];
-      const kill = await new Promise<{ afterWrite?: number; msAfterListRead: number }>((resolve) => {
+      const target = options.writes[kills.length % options.writes.length];
+      const kill = await new Promise<{ afterWrite?: number; msAfterListRead: number } | 'exited'>((resolve) => {
+        const running = n8n!;
+        void running.exited.then(({ code, signal }) => {
+          if (signal === 'SIGKILL') return;
+          onPoll = undefined;
+          onWrite = undefined;
+          selfExits.push(`round ${round}: code ${code} signal ${signal}`);
+          resolve('exited');
+        });
         onPoll = () => {
           onPoll = undefined;
           const readAt = Date.now();
@@ -217,12 +231,20 @@ export async function runPollCrash(options: PollCrashOptions): Promise<PollCrash
             killGroup(n8n?.process);
             resolve({ afterWrite, msAfterListRead: Date.now() - readAt });
           };
-          const fallback = setTimeout(() => fire(undefined), 20_000);
+          const delay = options.delaysMs?.length ? options.delaysMs[kills.length % options.delaysMs.length] : undefined;
+          const fallback = setTimeout(() => fire(delay === undefined ? undefined : writes), delay ?? 20_000);
           onWrite = () => {
-            if (++writes >= target) fire(writes);
+            ++writes;
+            if (delay === undefined && writes >= target) fire(writes);
           };
         };
       });
+      if (kill === 'exited') {
+        // no kill this round: its messages come with a later poll
+        say(`round ${round}: n8n exited by itself (${selfExits[selfExits.length - 1]}); started again`);
+        await startN8n();
+        continue;
+      }
       kills.push({ round, ...kill, at: Date.now() });
       say(`round ${round}: ${ids.length} sent; main SIGKILLed ${kill.msAfterListRead} ms after the poll's list read, after write ${kill.afterWrite ?? '— (none in 20 s)'}`);
       await n8n!.exited;
@@ -237,6 +259,11 @@ export async function runPollCrash(options: PollCrashOptions): Promise<PollCrash
     while (Date.now() < deadline) {
       const seen = new Set(emissions.flatMap((e) => e.ids));
       if (all.every((id) => seen.has(id))) break;
+      if (n8n!.process.exitCode !== null || n8n!.process.signalCode !== null) {
+        selfExits.push(`after the last kill: code ${n8n!.process.exitCode} signal ${n8n!.process.signalCode}`);
+        say('n8n exited by itself after the last kill; started again');
+        await startN8n();
+      }
       await sleep(3_000);
       emissions = await emitted();
     }
@@ -255,6 +282,7 @@ export async function runPollCrash(options: PollCrashOptions): Promise<PollCrash
     return {
       path: options.durable ? 'durable' : 'default',
       pollsAfterLastRestart: polls.filter((t) => t > kills[kills.length - 1].at).length,
+      selfExits,
       sent: all.length,
       emitted: all.filter((id) => perId.has(id)).length,
       lost: lostOf(all),
@@ -306,6 +334,7 @@ if (require.main === module) {
     kills: Number(option('kills') ?? 10),
     perRound: Number(option('per-round') ?? 5),
     writes: (option('writes') ?? '1,2,3').split(',').map(Number),
+    delaysMs: option('delays')?.split(',').map(Number),
     keep: process.argv.includes('--keep'),
     progress: say,
   }).then(
