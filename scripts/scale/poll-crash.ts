@@ -267,8 +267,9 @@ export async function runPollCrash(options: PollCrashOptions): Promise<PollCrash
       await sleep(3_000);
       emissions = await emitted();
     }
-    // Executions started by the last poll finish (or are seen running) before the count.
-    await sleep(5_000);
+    // One poll after the last restart at least (nothing may come twice with it); executions it
+    // started finish before the count.
+    if (!(await waitForPoll(kills[kills.length - 1].at, 75_000))) say('no poll after the last restart within 75 s');
     await n8n!.stop();
     emissions = await emitted();
 
