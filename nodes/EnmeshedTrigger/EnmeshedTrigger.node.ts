@@ -142,7 +142,9 @@ export class EnmeshedTrigger implements INodeType {
         // First active poll, or an event type added later: start those parts from now (no replay).
         const fresh = state?.v !== 1;
         state = await seed(participant, pollOptions, state);
-        staticData.cursor = state; // n8n saves static data at activation
+        // Saved at activation on n8n's default path; with durable poll cursors n8n does not commit
+        // the activation poll's cursor, and the first scheduled poll seeds again.
+        staticData.cursor = state;
         if (fresh) return null;
       }
       const result = await poll(participant, state!, pollOptions);

@@ -36,6 +36,35 @@ interface RunData {
   executionData?: { nodeExecutionStack?: { node?: { name?: string }; data?: { main?: ({ json?: Record<string, unknown> }[] | null)[] } }[] };
 }
 
+/** An execution row as n8n stores it: `data` is the flatted run data. */
+export interface ExecutionRow {
+  id: string | number;
+  status: string;
+  createdAt: Date | string;
+  data: string | null;
+}
+
+/** The items `triggerNode` emitted into each execution: its run data, or the stack of one that never ran. */
+export function emissionsOf(rows: ExecutionRow[], parse: (text: string) => unknown, triggerNode: string): Emission[] {
+  return rows.map((row) => {
+    const ids = new Set<string>();
+    const errors = new Set<string>();
+    if (row.data) {
+      const data = parse(row.data) as RunData;
+      const add = (main?: ({ json?: Record<string, unknown> }[] | null)[]) => {
+        for (const item of main?.[0] ?? []) {
+          if (typeof item?.json?.id !== 'string') continue;
+          ids.add(item.json.id);
+          if (item.json.error !== undefined) errors.add(item.json.id);
+        }
+      };
+      for (const run of data.resultData?.runData?.[triggerNode] ?? []) add(run.data?.main);
+      for (const entry of data.executionData?.nodeExecutionStack ?? []) if (entry.node?.name === triggerNode) add(entry.data?.main);
+    }
+    return { execution: String(row.id), status: row.status, createdAt: new Date(row.createdAt), ids: [...ids], errors: [...errors] };
+  });
+}
+
 export class N8nDatabase {
   private readonly client: PgClient;
   private readonly parse: (text: string) => unknown;
@@ -57,27 +86,11 @@ export class N8nDatabase {
 
   /** The items `triggerNode` emitted, per execution of `workflowId`. */
   async emissions(workflowId: string, triggerNode: string): Promise<Emission[]> {
-    const { rows } = await this.client.query<{ id: string | number; status: string; createdAt: Date; data: string | null }>(
+    const { rows } = await this.client.query<ExecutionRow>(
       `SELECT e.id, e.status, e."createdAt", d.data FROM execution_entity e LEFT JOIN execution_data d ON d."executionId" = e.id WHERE e."workflowId" = $1 ORDER BY e.id`,
       [workflowId],
     );
-    return rows.map((row) => {
-      const ids = new Set<string>();
-      const errors = new Set<string>();
-      if (row.data) {
-        const data = this.parse(row.data) as RunData;
-        const add = (main?: ({ json?: Record<string, unknown> }[] | null)[]) => {
-          for (const item of main?.[0] ?? []) {
-            if (typeof item?.json?.id !== 'string') continue;
-            ids.add(item.json.id);
-            if (item.json.error !== undefined) errors.add(item.json.id);
-          }
-        };
-        for (const run of data.resultData?.runData?.[triggerNode] ?? []) add(run.data?.main);
-        for (const entry of data.executionData?.nodeExecutionStack ?? []) if (entry.node?.name === triggerNode) add(entry.data?.main);
-      }
-      return { execution: String(row.id), status: row.status, createdAt: new Date(row.createdAt), ids: [...ids], errors: [...errors] };
-    });
+    return emissionsOf(rows, this.parse, triggerNode);
   }
 
   async staticData(workflowId: string): Promise<Record<string, unknown> | undefined> {

@@ -11,8 +11,10 @@
  *   phase 1: 500 webhook requests, 20 at a time. Asserted on the Platform, as the receiver: 500
  *            distinct messages, each request number once, attachments where asked for.
  *   phase 2: 150 more; after 50 are answered one worker (its process group) is SIGKILLed. Lost
- *            (no message) and duplicated (two messages with one request number) sends are
- *            reported, not asserted: Message Send has no idempotency key yet (see retryPhase).
+ *            (no message) and duplicated (two messages with one request number) sends are counted
+ *            (reported). Then every request of phase 2 not answered with a message id is sent
+ *            again, as a caller would (Message Send's Idempotency Key is `p2-<n>`): asserted on the
+ *            Platform, nothing lost and nothing sent twice.
  *   always:  no (relationship, direction, counter) used twice, over every message and the
  *            acceptance; the receiver's trigger emitted every message exactly once (its executions
  *            in n8n's database: main stores what a poll emitted with the execution it creates).
@@ -22,6 +24,7 @@
  *
  *   npm run test:scale [-- --keep] [--requests 500] [--concurrency 20] [--kill-requests 150]
  *                      [--kill-after 50] [--workers 2] [--worker-concurrency 10]
+ *                      [--binary-mode database|filesystem]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -39,6 +42,7 @@ import { acceptanceWrap, counterReuse, Drain, landedMessages, type Landed } from
 import { ensureInstalled, startPostgres, startRedis, type Postgres, type Service } from './services';
 import {
   ATTACHMENT_EVERY,
+  attachmentText,
   credential,
   RECEIVER_CREDENTIAL,
   RECEIVER_WORKFLOW_ID,
@@ -68,7 +72,16 @@ const OPTIONS = {
   killAfter: intOption('kill-after', 50),
   workers: intOption('workers', 2),
   workerConcurrency: intOption('worker-concurrency', 10),
+  binaryMode: binaryModeOption(),
 };
+
+/** n8n's binary data mode: `database` (queue mode's default), or `filesystem` in one folder all processes share. */
+function binaryModeOption(): 'database' | 'filesystem' {
+  const i = process.argv.indexOf('--binary-mode');
+  const value = i < 0 ? 'database' : process.argv[i + 1];
+  if (value !== 'database' && value !== 'filesystem') throw new Error('--binary-mode is database or filesystem');
+  return value;
+}
 /**
  * How long a webhook request may take before it counts as unanswered: in phase 1 ten times the
  * usual worst case; in phase 2 longer than n8n takes to fail a dead worker's jobs (lock 60 s +
@@ -192,6 +205,8 @@ interface Record_ {
   id?: string;
   subject?: string;
   error?: string;
+  /** The size of the message's attachment as the worker read it from n8n's binary data store. */
+  bytes?: number | null;
   execution?: string;
   at: number;
 }
@@ -234,6 +249,8 @@ interface Answer {
   /** Sent again after maxNumberOfUnreceivedMessagesReached (refused before anything was stored). */
   limitRetries: number;
   answeredAt: number;
+  /** Message Send's answer for a key that had sent already. */
+  alreadySent?: boolean;
 }
 
 async function sendOne(url: string, phase: 'p1' | 'p2', n: number): Promise<Answer> {
@@ -254,14 +271,14 @@ async function sendOne(url: string, phase: 'p1' | 'p2', n: number): Promise<Answ
     } catch (error) {
       return { n, outcome: 'noAnswer', error: error instanceof Error ? `${error.name}: ${error.message}` : String(error), ms: Date.now() - t0, limitRetries, answeredAt: Date.now() };
     }
-    let json: { id?: unknown; error?: unknown; description?: unknown; message?: unknown } = {};
+    let json: { id?: unknown; alreadySent?: unknown; error?: unknown; description?: unknown; message?: unknown } = {};
     try {
       json = JSON.parse(text) as typeof json;
     } catch {
       // not JSON
     }
     if (status === 200 && typeof json.id === 'string' && json.id.startsWith('MSG')) {
-      return { n, outcome: 'ok', messageId: json.id, ms: Date.now() - t0, limitRetries, answeredAt: Date.now() };
+      return { n, outcome: 'ok', messageId: json.id, alreadySent: json.alreadySent === true, ms: Date.now() - t0, limitRetries, answeredAt: Date.now() };
     }
     const error = `${status} ${[json.error, json.description, json.message].filter((v) => typeof v === 'string').join(' — ') || text.slice(0, 300)}`;
     if (/maxNumberOfUnreceivedMessagesReached/.test(error) && limitRetries < LIMIT_RETRIES) {
@@ -274,18 +291,22 @@ async function sendOne(url: string, phase: 'p1' | 'p2', n: number): Promise<Answ
 }
 
 /** Requests 1..count of `phase`, `concurrency` at a time; `onAnswer` sees each answer as it comes. */
-async function fire(url: string, phase: 'p1' | 'p2', count: number, concurrency: number, onAnswer?: (a: Answer, all: Answer[]) => void): Promise<Answer[]> {
+function fire(url: string, phase: 'p1' | 'p2', count: number, concurrency: number, onAnswer?: (a: Answer, all: Answer[]) => void): Promise<Answer[]> {
+  return fireNumbers(url, phase, range(count), concurrency, onAnswer);
+}
+
+/** The requests numbered `numbers` of `phase`, `concurrency` at a time. */
+async function fireNumbers(url: string, phase: 'p1' | 'p2', numbers: number[], concurrency: number, onAnswer?: (a: Answer, all: Answer[]) => void): Promise<Answer[]> {
   const answers: Answer[] = [];
-  let next = 1;
+  const queue = [...numbers];
   const lane = async (): Promise<void> => {
-    while (next <= count) {
-      const n = next++;
+    for (let n = queue.shift(); n !== undefined; n = queue.shift()) {
       const answer = await sendOne(url, phase, n);
       answers.push(answer);
       onAnswer?.(answer, answers);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, lane));
+  await Promise.all(Array.from({ length: Math.min(concurrency, numbers.length) }, lane));
   return answers.sort((a, b) => a.n - b.n);
 }
 
@@ -301,17 +322,27 @@ function answerStats(answers: Answer[]) {
   };
 }
 
+/** How often a request of phase 2 is sent again at most (a retry can fail too, e.g. on n8n's regex timeout). */
+const RETRY_ROUNDS = 3;
+
 /**
- * TODO(issue 15, idempotency key) — the retry phase plugs in here. Once Message Send takes an
- * idempotency key (set it in workflows.ts from `phase-n`), send every request of phase 2 that was
- * answered with an error or not at all once more, with the same key, and return those answers;
- * the report then counts lost and duplicated sends after the retry, and both must become 0 (turn
- * the phase-2 report into assertions then). Until then retrying would only turn lost sends into
- * duplicates, so it does not run.
+ * After the worker's death: every request of phase 2 not answered with a message id is sent again
+ * with the same number, so Message Send gets the same Idempotency Key — what a caller does after an
+ * error or a timeout (n8n itself never re-runs an execution a dead worker held). A send that reached
+ * the Platform before the kill comes back as that message (`alreadySent`), one that did not goes out
+ * now. Each round retries what the previous left unanswered.
  */
-async function retryPhase(webhook: string, unanswered: Answer[]): Promise<{ ran: false; why: string } | { ran: true; answers: Answer[] }> {
-  // With the key: return { ran: true, answers: await Promise.all(unanswered.map((a) => sendOne(webhook, 'p2', a.n))) };
-  return { ran: false, why: `Message Send has no idempotency key yet (${unanswered.length} requests of phase 2 would be retried at ${webhook})` };
+async function retryPhase(webhook: string, answers: Answer[]): Promise<{ rounds: number; retried: number; answers: Answer[] }> {
+  let current = answers;
+  let rounds = 0;
+  const retried = new Set<number>();
+  for (; rounds < RETRY_ROUNDS; rounds++) {
+    const failed = current.filter((a) => a.outcome !== 'ok').map((a) => a.n);
+    if (!failed.length) break;
+    for (const n of failed) retried.add(n);
+    current = mergeRetry(current, await fireNumbers(webhook, 'p2', failed, OPTIONS.concurrency));
+  }
+  return { rounds, retried: retried.size, answers: current };
 }
 
 // --- the run -----------------------------------------------------------------------------------------------
@@ -393,7 +424,9 @@ async function main(): Promise<Summary> {
     DB_POSTGRESDB_USER: postgres.user,
     DB_POSTGRESDB_PASSWORD: '',
     N8N_LISTEN_ADDRESS: '127.0.0.1',
-    N8N_DEFAULT_BINARY_DATA_MODE: 'database',
+    N8N_DEFAULT_BINARY_DATA_MODE: OPTIONS.binaryMode,
+    // filesystem: one folder for main (the trigger stores attachments) and the workers (they read them)
+    ...(OPTIONS.binaryMode === 'filesystem' ? { N8N_BINARY_DATA_STORAGE_PATH: path.join(tmp, 'binary-data') } : {}),
     OFFLOAD_MANUAL_EXECUTIONS_TO_WORKERS: 'true',
     N8N_GRACEFUL_SHUTDOWN_TIMEOUT: '10',
   };
@@ -565,20 +598,31 @@ async function main(): Promise<Summary> {
   const p2SendMs = Date.now() - p2Start;
   for (const a of answers2.filter((x) => x.outcome !== 'ok').slice(0, 5)) say(`  request ${a.n}: ${a.outcome} ${a.error ?? ''}`);
 
-  // TODO(issue 15, idempotency key): the retry phase (see retryPhase above).
-  const retry = await retryPhase(webhook, answers2.filter((a) => a.outcome !== 'ok'));
-  if (retry.ran) answers2.splice(0, answers2.length, ...mergeRetry(answers2, retry.answers));
+  // What the kill did, before any retry: messages of the killed worker's jobs may still land (an
+  // HTTP request already on its way), a moment for them.
+  await sleep(2_000);
+  const beforeRetry = await step('phase 2 on the Platform before the retry', async () => phase2Report(answers2, (await readLanded()).filter((m) => m.phase === 'p2')), (r) => `lost ${r.lost}, duplicated ${r.duplicated}`);
+  const retryStart = Date.now();
+  const retry = await step(
+    'phase 2 retry: every request not answered with a message id sent again (same Idempotency Key)',
+    () => retryPhase(webhook, answers2),
+    (r) => `${r.retried} requests in ${r.rounds} round(s); ${r.answers.filter((a) => a.alreadySent).length} answered alreadySent; ${r.answers.filter((a) => a.outcome !== 'ok').length} still failing`,
+  );
+  const retryMs = Date.now() - retryStart;
 
   // --- everything on the Platform ----------------------------------------------------------------------------
-  // Messages of the killed worker's jobs may still land (an HTTP request already on its way): a moment.
-  await sleep(2_000);
   const lastSendAt = Date.now();
   const landed = await step('every message on the Platform, opened as the receiver', () => readLanded(), (l) => `${l.length} messages`);
   const unreadable = landed.filter((m) => m.error);
   if (unreadable.length) fail(`${unreadable.length} messages the receiver cannot open: ${preview(unreadable.map((m) => `${m.id} ${m.error}`))}`);
   const landed2 = landed.filter((m) => m.phase === 'p2');
-  const phase2 = phase2Report(answers2, landed2);
-  say(`  phase 2: ${JSON.stringify(phase2)}`);
+  const phase2 = phase2Report(retry.answers, landed2);
+  say(`  phase 2 after the retry: ${JSON.stringify(phase2)}`);
+  if (phase2.lost) fail(`phase 2 after the retry: ${phase2.lost} requests without a message: ${preview(phase2.lostRequests)}`);
+  if (phase2.duplicated) fail(`phase 2 after the retry: ${phase2.duplicated} requests with more than one message: ${preview(phase2.duplicatedRequests)}`);
+  if (phase2.answeredOkButNotOnPlatform) fail(`phase 2: ${phase2.answeredOkButNotOnPlatform} answered message ids not on the Platform`);
+  const stillFailing = retry.answers.filter((a) => a.outcome !== 'ok');
+  if (stillFailing.length) warn(`phase 2: ${stillFailing.length} requests still not answered with a message id after ${RETRY_ROUNDS} retries: ${preview(stillFailing.map((a) => `#${a.n} ${a.outcome} ${a.error ?? ''}`))}`);
 
   const acceptance = await acceptanceWrap(sender, relationship.id);
   const wraps = [acceptance, ...landed];
@@ -632,6 +676,11 @@ async function main(): Promise<Summary> {
   if (strangers.length) fail(`the trigger emitted ${strangers.length} ids that are not messages from the sender: ${preview(strangers)}`);
   if (errorItems.length) fail(`the trigger emitted ${errorItems.length} error items: ${preview(errorItems)}`);
   const recordedIds = new Set(recorder.records.map((r) => r.id).filter(Boolean));
+  // Attachments the trigger downloaded on main, read back by the worker that ran the execution.
+  const bytesOf = new Map(recorder.records.filter((r) => r.id).map((r) => [r.id!, r.bytes]));
+  const withAttachment = landed.filter((m) => m.attachments > 0 && m.n !== undefined && m.phase);
+  const unreadAttachments = withAttachment.filter((m) => bytesOf.get(m.id) !== Buffer.byteLength(attachmentText(m.phase!, m.n!)));
+  if (unreadAttachments.length) fail(`${unreadAttachments.length} of ${withAttachment.length} attachments not read back by a worker with their size: ${preview(unreadAttachments.map((m) => `${m.id} ${String(bytesOf.get(m.id))}`))}`);
   const statuses = await db.statuses(RECEIVER_WORKFLOW_ID);
   const senderStatuses = await db.statuses(SENDER_WORKFLOW_ID);
   const senderErrors = await db.errors(SENDER_WORKFLOW_ID);
@@ -664,11 +713,18 @@ async function main(): Promise<Summary> {
     executionsOnKilledWorker: runningOnVictim.length,
     killedAtS: killedAt ? secs(killedAt - p2Start) : null,
     ...answerStats(answers2),
-    ...phase2,
+    beforeRetry: { lost: beforeRetry.lost, duplicated: beforeRetry.duplicated, failedButLanded: beforeRetry.failedButLanded },
+    retry: {
+      requests: retry.retried,
+      rounds: retry.rounds,
+      answeredAlreadySent: retry.answers.filter((a) => a.alreadySent).length,
+      stillFailing: stillFailing.length,
+      retryS: secs(retryMs),
+    },
+    afterRetry: phase2,
     sendS: secs(p2SendMs),
   };
   summary.senderExecutions = { ...senderStatuses, errors: senderErrors };
-  summary.retryWithIdempotencyKey = retry.ran ? 'ran' : `not run: ${retry.why}`;
   summary.counters = counters;
   summary.trigger = {
     expected: expected.size,
@@ -679,6 +735,8 @@ async function main(): Promise<Summary> {
     executions: statuses,
     emissions: emissions.length,
     recordedByWorkflow: recordedIds.size,
+    attachmentsReadByWorkers: withAttachment.length - unreadAttachments.length,
+    binaryMode: OPTIONS.binaryMode,
     receiveAfterLastSendS: secs(allEmittedAt - lastSendAt),
     polls: countPolls(feedReads),
   };

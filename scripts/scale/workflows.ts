@@ -4,9 +4,12 @@
  *
  * S (sender identity): Webhook (POST /webhook/scale-send, answers with the last node's first item)
  *   → Code: the Mail for request number `n` of `phase`; every 10th gets a binary attachment
- *   → Enmeshed Message Send (Continue On Fail: the answer then carries `error` and `description`).
- * R (receiver identity): Enmeshed Trigger (Message Received, every minute)
- *   → HTTP Request: POST {id, subject, execution} to the harness's recording server, per item.
+ *   → Enmeshed Message Send, node version 2, Idempotency Key `<phase>-<n>` (Continue On Fail: the
+ *     answer then carries `error` and `description`).
+ * R (receiver identity): Enmeshed Trigger (Message Received, every minute, Download Attachments)
+ *   → Code: the size of each item's attachment, read from n8n's binary data store (the trigger
+ *     stored it on main, this runs on a worker: the binary data mode must let workers read it)
+ *   → HTTP Request: POST {id, subject, bytes, execution} to the harness's recording server, per item.
  * The trigger's emissions are also read from n8n's database afterwards (execution data), which
  * holds them even for an execution whose worker died.
  */
@@ -24,6 +27,8 @@ export const SUBJECT_PATTERN = /^Scale (\S+) #(\d+)$/;
 
 /** Every `ATTACHMENT_EVERY`-th request carries an attachment. */
 export const ATTACHMENT_EVERY = 10;
+/** The attachment of request `n` of `phase` (the Code node of workflow S builds the same). */
+export const attachmentText = (phase: string, n: number): string => `Report for request ${n} (${phase})\n`.repeat(64);
 
 const CODE = `
 const n = Number($json.body.n);
@@ -68,7 +73,7 @@ export function senderWorkflow(to: string): Record<string, unknown> {
         id: 's3',
         name: 'Send',
         type: 'n8n-nodes-enmeshed.enmeshed',
-        typeVersion: 1,
+        typeVersion: 2,
         position: [440, 0],
         onError: 'continueRegularOutput',
         parameters: {
@@ -78,10 +83,9 @@ export function senderWorkflow(to: string): Record<string, unknown> {
           contentType: 'mail',
           subject: '={{ $json.subject }}',
           body: '={{ $json.text }}',
-          attachments: '={{ $json.attach }}',
-          options: {},
-          // TODO(issue 15, idempotency): once Message Send has an idempotency key, set it here
-          // from the request, e.g. '={{ $json.phase + "-" + $json.n }}' (see run.ts, retryPhase).
+          attachmentsUi: { attachmentsBinary: [{ property: '={{ $json.attach }}' }] },
+          // One key per request: a retried request (same phase and number) sends nothing twice.
+          options: { idempotencyKey: '={{ $json.phase + "-" + $json.n }}' },
         },
         credentials: { enmeshedApi: SENDER_CREDENTIAL },
       },
@@ -89,13 +93,27 @@ export function senderWorkflow(to: string): Record<string, unknown> {
   };
 }
 
+const READ_ATTACHMENT = `
+const out = [];
+for (let i = 0; i < $input.all().length; i++) {
+  const item = $input.all()[i];
+  let attachmentBytes = null;
+  if (item.binary && item.binary.attachment_0) attachmentBytes = (await this.helpers.getBinaryDataBuffer(i, 'attachment_0')).length;
+  out.push({ json: { ...item.json, attachmentBytes } });
+}
+return out;
+`;
+
 export function receiverWorkflow(recordUrl: string): Record<string, unknown> {
   return {
     id: RECEIVER_WORKFLOW_ID,
     name: 'Scale R: Enmeshed Trigger → record',
     active: false,
     settings: { executionOrder: 'v1' },
-    connections: { [TRIGGER_NODE]: { main: [[{ node: 'Record', type: 'main', index: 0 }]] } },
+    connections: {
+      [TRIGGER_NODE]: { main: [[{ node: 'Read Attachment', type: 'main', index: 0 }]] },
+      'Read Attachment': { main: [[{ node: 'Record', type: 'main', index: 0 }]] },
+    },
     nodes: [
       {
         id: 'r1',
@@ -103,9 +121,10 @@ export function receiverWorkflow(recordUrl: string): Record<string, unknown> {
         type: 'n8n-nodes-enmeshed.enmeshedTrigger',
         typeVersion: 1,
         position: [0, 0],
-        parameters: { events: ['messageReceived'], options: {}, pollTimes: { item: [{ mode: 'everyMinute' }] } },
+        parameters: { events: ['messageReceived'], options: { downloadAttachments: true }, pollTimes: { item: [{ mode: 'everyMinute' }] } },
         credentials: { enmeshedApi: RECEIVER_CREDENTIAL },
       },
+      { id: 'r3', name: 'Read Attachment', type: 'n8n-nodes-base.code', typeVersion: 2, position: [130, 0], parameters: { jsCode: READ_ATTACHMENT } },
       {
         id: 'r2',
         name: 'Record',
@@ -117,7 +136,7 @@ export function receiverWorkflow(recordUrl: string): Record<string, unknown> {
           url: recordUrl,
           sendBody: true,
           specifyBody: 'json',
-          jsonBody: '={{ JSON.stringify({ id: $json.id, subject: $json.subject, error: $json.error, execution: $execution.id }) }}',
+          jsonBody: '={{ JSON.stringify({ id: $json.id, subject: $json.subject, error: $json.error, bytes: $json.attachmentBytes, execution: $execution.id }) }}',
           options: {},
         },
       },
