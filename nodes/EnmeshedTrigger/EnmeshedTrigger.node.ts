@@ -11,8 +11,10 @@ import { missingParts, poll, sample, seed, type PollOptions, type TriggerEvent, 
 
 /**
  * Polls the Platform and starts the workflow once per new event. The cursor lives in the workflow's
- * static data and only moves past what a poll returns; n8n saves it together with the execution it
- * starts. A poll that returns nothing does not persist its cursor — harmless here, because such a poll
+ * static data and only moves past what a poll returns. n8n stores it with the items it returns: on
+ * its default path unawaited, before the execution row (a crash of main in between loses that poll's
+ * events); with durable poll cursors in one transaction with the execution row (README, Trigger).
+ * A poll that returns nothing does not persist its cursor — harmless here, because such a poll
  * only marked filtered-out messages as handled, and those are filtered out again after a restart.
  * "Fetch Test Event" returns the newest event and leaves the cursor alone. Renaming the node resets
  * the cursor (n8n keys static data by node name).

@@ -33,7 +33,7 @@ import { requestEventsOf, wantsRequestEvents, type RequestEventName, type Reques
  *
  * The returned state only moves past what the returned events cover: a message that cannot be
  * decrypted is returned as an error event (reported, never dropped); one filtered out by the
- * options is marked handled. The caller stores the state together with the emitted items.
+ * options is marked handled. The caller hands the state to n8n with the emitted items.
  */
 
 export type TriggerEventName =
