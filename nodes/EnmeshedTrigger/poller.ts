@@ -9,6 +9,7 @@ import {
   isProtocolError,
   messagesNewestFirst,
   openMessage,
+  peerDeletionInfo,
   readFeed,
   readTail,
   repeatedMessageError,
@@ -289,6 +290,7 @@ const entryView = (entry: RelationshipEntry): Relationship => ({
   peer: entry.peer,
   createdAt: entry.createdAt,
   auditLog: [],
+  peerDeletionInfo: peerDeletionInfo(entry),
 });
 
 /**

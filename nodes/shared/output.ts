@@ -69,6 +69,7 @@ export function relationshipToJson(r: Relationship, displayName = peerDisplayNam
     createdAt: r.createdAt,
     peerIdentity: r.peerIdentity ? { address: r.peerIdentity.address, publicKey: toBase64Url(r.peerIdentity.publicKey.pub) } : undefined,
     creationContent: r.creationContent as IDataObject | undefined,
+    peerDeletionInfo: r.peerDeletionInfo ? { ...r.peerDeletionInfo } : undefined,
     auditLog: r.auditLog.map((e) => ({
       createdAt: e.createdAt,
       createdBy: e.createdBy,

@@ -14,7 +14,8 @@
  *   registry.ts   our relationships: by id, by peer, a page of them, the one to use with a peer
  *   peer-name.ts  the peer's display name, where the relationship holds one
  */
-export type { DirectionKey, Relationship, RelationshipKeys, RelationshipRole } from './record';
+export type { DirectionKey, PeerDeletionInfo, Relationship, RelationshipKeys, RelationshipRole } from './record';
+export { peerDeletionInfo } from './record';
 export type { RelationshipEntry } from '../../state/relationship-entries';
 export { cachedRelationshipKeys } from './keys';
 export { requestRelationship } from './requestor';

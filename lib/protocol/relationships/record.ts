@@ -3,7 +3,8 @@ import type { RelationshipDto, RelationshipStatus } from '../../backbone';
 import { ProtocolError } from '../errors';
 import type { IdentityInfo } from '../identity-info';
 import type { Participant } from '../participant';
-import type { RelationshipRole } from '../../state/relationship-entries';
+import { DatawalletEntryError } from '../../state/datawallet';
+import type { RelationshipEntry, RelationshipRole } from '../../state/relationship-entries';
 import { cryptoJson, transportStringify } from '../serialize';
 
 export type { RelationshipRole };
@@ -41,6 +42,29 @@ export interface Relationship {
   keys?: RelationshipKeys;
   /** The request content was decrypted and verified (templator: with our own template; requestor: our own signature). */
   requestVerified?: boolean;
+  /** The peer is deleting its identity (the Platform's word, as the Connector's DTO has it); absent otherwise or after a cancellation. */
+  peerDeletionInfo?: PeerDeletionInfo;
+}
+
+export interface PeerDeletionInfo {
+  deletionStatus: 'ToBeDeleted' | 'Deleted';
+  deletionDate?: string;
+}
+
+/** What the relationship's entry records of the peer's deletion, in the Connector's shape. */
+export function peerDeletionInfo(entry: Pick<RelationshipEntry, 'peerDeletion' | 'peerDeletionDate'> | undefined): PeerDeletionInfo | undefined {
+  if (!entry?.peerDeletion || entry.peerDeletion === 'Cancelled') return undefined;
+  return { deletionStatus: entry.peerDeletion, ...(entry.peerDeletionDate ? { deletionDate: entry.peerDeletionDate } : {}) };
+}
+
+/** The entry of a relationship in this process's index, if it holds a valid one. */
+function indexed(ctx: Participant, id: string): RelationshipEntry | undefined {
+  try {
+    return ctx.registry.get(id);
+  } catch (error) {
+    if (error instanceof DatawalletEntryError) return undefined;
+    throw error;
+  }
 }
 
 const RELATIONSHIP_SIGNATURE = HashAlgorithm.SHA256;
@@ -76,5 +100,6 @@ export function baseView(ctx: Participant, dto: RelationshipDto): Relationship {
     peer: role === 'templator' ? dto.from : dto.to,
     createdAt: dto.createdAt,
     auditLog: dto.auditLog,
+    peerDeletionInfo: peerDeletionInfo(indexed(ctx, dto.id)),
   };
 }

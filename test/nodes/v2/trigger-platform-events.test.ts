@@ -10,7 +10,7 @@ import { startPlatform, type PlatformHandle } from '../../../platform/server';
 import { newParticipant } from '../../helpers/participants';
 import { relate } from '../../helpers/relate';
 import { pollContext } from '../context';
-import { inOneDay, nodeIdentity, poll, type NodeIdentity } from '../helpers';
+import { inOneDay, nodeIdentity, poll, runNode, type NodeIdentity } from '../helpers';
 
 let platform: PlatformHandle;
 let org: NodeIdentity;
@@ -36,11 +36,22 @@ test('Peer To Be Deleted: once, with the deletion date, even when another worker
   expect((await sync(otherWorker)).events.map((e) => e.type)).toContain('PeerToBeDeleted');
   const items = (await run())!;
   expect(items.map((i) => i.json)).toEqual([
-    expect.objectContaining({ event: 'peerToBeDeleted', id, peer: leaving.address, status: 'Active', deletionDate: started.gracePeriodEndsAt }),
+    expect.objectContaining({
+      event: 'peerToBeDeleted',
+      id,
+      peer: leaving.address,
+      status: 'Active',
+      deletionDate: started.gracePeriodEndsAt,
+      peerDeletionInfo: { deletionStatus: 'ToBeDeleted', deletionDate: started.gracePeriodEndsAt },
+    }),
   ]);
   expect(await run()).toBeNull();
+  // Relationship → Get shows it too, as the Connector's DTO does; a cancellation removes it.
+  const get = () => runNode({ credentials: org.credential, version: 2, parameters: { resource: 'relationship', operation: 'get', relationshipId: { __rl: true, mode: 'id', value: id } } });
+  expect((await get())[0].json.peerDeletionInfo).toEqual({ deletionStatus: 'ToBeDeleted', deletionDate: started.gracePeriodEndsAt });
   await cancelIdentityDeletion(leaving);
   expect(await run()).toBeNull();
+  expect((await get())[0].json.peerDeletionInfo).toBeUndefined();
 });
 
 test('Template Allocations Exhausted: once, when the last allocation is taken; added to a running trigger it replays nothing', async () => {
