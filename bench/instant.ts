@@ -19,6 +19,7 @@ import { relate } from '../test/helpers/relate';
 import { startCountingProxy } from './counting-proxy';
 import { startBenchPlatform } from './platform-host';
 import { now } from './setup';
+import { until } from '../scripts/lib/wait';
 
 export interface Latency {
   p50: number;
@@ -68,13 +69,6 @@ function latency(values: number[]): Latency {
 
 const idsOf = (events: TriggerEvent[]): string[] => events.flatMap((e) => ('message' in e ? [e.message.id] : 'dto' in e ? [e.dto.id] : []));
 
-async function until(what: string, predicate: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`instant bench: timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 export async function benchInstant(quick: boolean): Promise<InstantBench> {
   const messages = 100;

@@ -25,6 +25,10 @@ import * as path from 'node:path';
 import { startPlatform, type PlatformHandle } from '../platform/server';
 import { cli, createHome, freePort, importJson, packPackage, start, type N8nHome, type Running } from '../scripts/lib/n8n';
 import { ourPair, round, type OurParticipant } from './setup';
+import { until } from '../scripts/lib/wait';
+
+/** until()'s options here: checked every 20 ms; n8n's log is shown when it times out. */
+const logOnTimeout = (running: Running) => ({ everyMs: 20, onTimeout: () => void process.stderr.write(`--- n8n log ---\n${running.log().slice(-6000)}\n`) });
 
 const ROOT = path.join(__dirname, '..');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -121,16 +125,6 @@ function inboxWorkflow(sinkPort: number) {
   };
 }
 
-async function waitFor(what: string, timeoutMs: number, predicate: () => boolean, running: Running): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) {
-      process.stderr.write(`--- n8n log ---\n${running.log().slice(-6000)}\n`);
-      throw new Error(`timed out waiting for ${what}`);
-    }
-    await sleep(20);
-  }
-}
 
 async function burst(limit: number, n: number, tgz: string, dirs: string[]): Promise<BurstResult> {
   const dataDir = fs.mkdtempSync(path.join(ROOT, '.tmp', 'burst-platform-'));
@@ -169,13 +163,13 @@ async function burst(limit: number, n: number, tgz: string, dirs: string[]): Pro
     await cli(home, ['publish:workflow', '--id=benchBurstA00001']);
     await cli(home, ['publish:workflow', '--id=benchInboxB00001']);
     running = await start(home);
-    await waitFor("the trigger's event stream", 120_000, () => streams > 0, running);
+    await until("the trigger's event stream", () => streams > 0, 120_000, logOnTimeout(running));
     await sleep(3_000); // the catch-up poll after the stream opened
 
     const webhookAt = Date.now();
     const res = await fetch(`http://127.0.0.1:${home.env.N8N_PORT}/webhook/burst`, { method: 'POST' });
     if (!res.ok) throw new Error(`the burst's webhook answered ${res.status}: ${await res.text()}`);
-    await waitFor(`${n} messages through the trigger`, 30 * 60_000, () => hits.size >= n, running);
+    await until(`${n} messages through the trigger`, () => hits.size >= n, 30 * 60_000, logOnTimeout(running));
     const last = Math.max(...hits.values());
     if (withAttachment !== n) throw new Error(`${n - withAttachment} of ${n} messages reached the trigger without their attachment`);
     // A refused send (full inbox) is retried: every POST beyond n was one.

@@ -44,6 +44,7 @@ import { cli, createHome, ensureN8n, execute, exportNodes, freePort, importJson,
 import { ACTIVE_EXAMPLES, credentialsFor, ensureRelationship, FILES_DIR, INBOX_DIRS, inDays, loadExamples, openBoth, type DemoIdentities } from './lib/setup';
 import { checkWorkflow, describeFrom, validateWithN8n, type WorkflowJson } from './lib/workflow-check';
 import type { INodeTypeDescription } from 'n8n-workflow';
+import { waitFor } from './lib/wait';
 
 export interface DemoOptions {
   /** Every line the demo prints. */
@@ -74,15 +75,6 @@ const PATIENT = {
 
 const seconds = (ms: number): string => (ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : ms < 120_000 ? `${Math.round(ms / 1000)} s` : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`);
 
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, everyMs = 1_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${seconds(timeoutMs)} waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 /** The newest message `participant` received from `from`, if it is newer than `after` (a message id or undefined). */
 async function newestFrom(participant: Participant, from: string, notIn: Set<string>): Promise<string | undefined> {
@@ -192,7 +184,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     });
     running = await step(`n8n start (examples ${ACTIVE_EXAMPLES.map((id) => id.slice(-1)).join(', ')} active)`, () => start(n8nHome, { cwd: n8nHome.dir }), () => `http://localhost:${port}`);
     await step('the triggers activated (their first polls remember where things stand)', async () => {
-      await waitFor('the activation polls', 90_000, async () => (messageReads > 0 && syncRuns > 0 ? true : undefined), 250);
+      await waitFor('the activation polls', 90_000, async () => (messageReads > 0 && syncRuns > 0 ? true : undefined), { everyMs: 250 });
       await new Promise((r) => setTimeout(r, 3_000));
     });
     platform.setFaults(undefined);
@@ -281,7 +273,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       '4. a newcomer answers Clinic\'s "Partner onboarding" template; example 3 accepts it and sends a welcome Mail',
       async () => {
         await waitFor('the acceptance', Math.max(150_000 - (Date.now() - requestedAt), 30_000), async () =>
-          (await getRelationship(newcomer, request.id)).status === 'Active' ? true : undefined, 2_000);
+          (await getRelationship(newcomer, request.id)).status === 'Active' ? true : undefined, { everyMs: 2_000 });
         const id = await waitFor('the welcome Mail', 60_000, () => newestFrom(newcomer, clinic.address, new Set()));
         const message = await getMessage(newcomer, id);
         if (!isMail(message.content) || message.content.subject !== 'Welcome to Example Clinic') throw new Error(`unexpected message ${JSON.stringify(message.content).slice(0, 300)}`);
@@ -293,7 +285,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     const asked = await step(
       '5. a patient answers Clinic\'s "Patient registration" template; example 5 accepts and asks for contact data; the patient answers with its own attributes',
       async () => {
-        const found = await waitFor('example 5\'s Request', 150_000, async () => (await listIncomingRequests(patient, { peer: clinic.address, status: ['Open'] }))[0], 2_000);
+        const found = await waitFor('example 5\'s Request', 150_000, async () => (await listIncomingRequests(patient, { peer: clinic.address, status: ['Open'] }))[0], { everyMs: 2_000 });
         const answered = await acceptIncomingRequest(patient, found.id);
         return { id: found.id, shared: answered.items.filter((i) => i.effect === 'shared').map((i) => i.attribute?.value['@type']) };
       },

@@ -53,6 +53,7 @@ import {
   TRIGGER_NODE,
   WEBHOOK_PATH,
 } from './workflows';
+import { waitFor } from '../lib/wait';
 
 // --- options ---------------------------------------------------------------------------------------
 
@@ -116,15 +117,6 @@ async function step<T>(title: string, fn: () => Promise<T>, detail?: (value: T) 
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, everyMs = 1_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${secs(timeoutMs)} s waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
 
 // --- cleanup -----------------------------------------------------------------------------------------
 
@@ -652,7 +644,7 @@ async function main(): Promise<Summary> {
           emissions = await db.emissions(RECEIVER_WORKFLOW_ID, TRIGGER_NODE);
           return covered() ? true : undefined;
         },
-        3_000,
+        { everyMs: 3_000 },
       ).catch((error: unknown) => {
         say(`  ${error instanceof Error ? error.message : String(error)}`);
         return false;
@@ -661,7 +653,7 @@ async function main(): Promise<Summary> {
   const allEmittedAt = Date.now();
   // One more poll after that: nothing may come twice later.
   await step('one more trigger poll (nothing may be emitted again)', async () => {
-    await waitFor('a trigger poll', 100_000, async () => (feedReads.some((t) => t > allEmittedAt + 1_000) ? true : undefined), 1_000).catch(() => say('  no poll seen'));
+    await waitFor('a trigger poll', 100_000, async () => (feedReads.some((t) => t > allEmittedAt + 1_000) ? true : undefined)).catch(() => say('  no poll seen'));
     await sleep(8_000);
     emissions = await db.emissions(RECEIVER_WORKFLOW_ID, TRIGGER_NODE);
   });

@@ -16,6 +16,10 @@ import { startPlatform, type PlatformHandle, type PlatformOptions } from '../../
 import { newParticipant } from '../helpers/participants';
 import { relate } from '../helpers/relate';
 import { cli, createHome, freePort, importJson, packPackage, start, type N8nHome, type Running } from '../../scripts/lib/n8n';
+import { until } from '../../scripts/lib/wait';
+
+/** until()'s options here: checked every 50 ms; n8n's log is shown when it times out. */
+const logOnTimeout = (running: Running) => ({ everyMs: 50, onTimeout: () => void process.stderr.write(`--- n8n log ---\n${running.log().slice(-6000)}\n`) });
 
 jest.setTimeout(10 * 60_000);
 
@@ -127,16 +131,6 @@ async function startOnFreePorts(home: N8nHome): Promise<Running> {
   }
 }
 
-async function waitFor(what: string, timeoutMs: number, predicate: () => boolean, running: Running): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) {
-      process.stderr.write(`--- n8n log ---\n${running.log().slice(-6000)}\n`);
-      throw new Error(`timed out waiting for ${what}`);
-    }
-    await sleep(50);
-  }
-}
 
 test('an active instant trigger in `n8n start`: a message within 2 s; a Platform restart loses nothing and repeats nothing', async () => {
   const tgz = packPackage();
@@ -147,15 +141,15 @@ test('an active instant trigger in `n8n start`: a message within 2 s; a Platform
   await cli(home, ['publish:workflow', '--id=e2eInstantB00001']);
   const running = await startOnFreePorts(home);
   try {
-    await waitFor('the trigger\'s event stream', 120_000, () => sseRequests > 0, running);
+    await until('the trigger\'s event stream', () => sseRequests > 0, 120_000, logOnTimeout(running));
     await sleep(2_000); // ConnectionOpened, and the catch-up poll after it
 
     // The first execution of a fresh n8n also loads the HTTP Request node: timed, but reported apart.
     const latency = (m: { id: string; at: number }) => hits.find((h) => h.id === m.id)!.at - m.at;
     const cold = await send('cold');
-    await waitFor('the first message at the web hook', 10_000, () => hits.some((h) => h.id === cold.id), running);
+    await until('the first message at the web hook', () => hits.some((h) => h.id === cold.id), 10_000, logOnTimeout(running));
     const first = await send('first');
-    await waitFor('the second message at the web hook', 10_000, () => hits.some((h) => h.id === first.id), running);
+    await until('the second message at the web hook', () => hits.some((h) => h.id === first.id), 10_000, logOnTimeout(running));
     process.stdout.write(`instant trigger in n8n, Send → HTTP Request node: first execution ${latency(cold)} ms, then ${latency(first)} ms\n`);
     expect(latency(first)).toBeLessThan(2_000);
 
@@ -168,13 +162,13 @@ test('an active instant trigger in `n8n start`: a message within 2 s; a Platform
     // one of them would fail with an unknown outcome, as any client's request cut by a restart does.
     await sleep(1_000);
     const during = [await send('during 1'), await send('during 2')];
-    await waitFor('the reconnect attempt', 60_000, () => sseRequests > before, running);
+    await until('the reconnect attempt', () => sseRequests > before, 60_000, logOnTimeout(running));
     holdStreams = false;
-    await waitFor('the catch-up', 60_000, () => during.every((m) => hits.some((h) => h.id === m.id)), running);
+    await until('the catch-up', () => during.every((m) => hits.some((h) => h.id === m.id)), 60_000, logOnTimeout(running));
 
     await sleep(3_000); // the stream is open again and past its catch-up poll
     const after = await send('after');
-    await waitFor('the message after the restart', 10_000, () => hits.some((h) => h.id === after.id), running);
+    await until('the message after the restart', () => hits.some((h) => h.id === after.id), 10_000, logOnTimeout(running));
     process.stdout.write(`after the restart: caught up ${during.map(latency).join(' and ')} ms after sending; then ${latency(after)} ms\n`);
     expect(latency(after)).toBeLessThan(2_000);
 

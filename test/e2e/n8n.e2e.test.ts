@@ -24,6 +24,7 @@ import {
 } from '../../lib/protocol';
 import { newParticipant, inOneDay } from '../helpers/participants';
 import { cli, createHome, execute, importJson, packPackage, start, type N8nHome } from '../../scripts/lib/n8n';
+import { waitFor } from '../../scripts/lib/wait';
 
 jest.setTimeout(15 * 60_000);
 
@@ -135,15 +136,6 @@ function replyWorkflow() {
   };
 }
 
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2_000));
-  }
-}
 
 test('A sends with `n8n execute`, B\'s active trigger receives and replies, files round-trip byte-identical', async () => {
   const tgz = packPackage();
@@ -167,7 +159,7 @@ test('A sends with `n8n execute`, B\'s active trigger receives and replies, file
   });
   const running = await start(homeB);
   try {
-    await waitFor('the activation poll of B', 90_000, async () => (messageReads > 0 ? true : undefined));
+    await waitFor('the activation poll of B', 90_000, async () => (messageReads > 0 ? true : undefined), { everyMs: 2_000 });
     await new Promise((r) => setTimeout(r, 3_000)); // let the seeding poll finish
 
     // A: send with n8n execute.
@@ -183,7 +175,7 @@ test('A sends with `n8n execute`, B\'s active trigger receives and replies, file
         break;
       }
       return undefined;
-    });
+    }, { everyMs: 2_000 });
     const message = await getMessage(a, reply);
     expect(message.content).toMatchObject({ '@type': 'Mail', subject: 'Re: Lab report', body: 'Received 2 files.' });
     expect(message.attachments).toHaveLength(2);

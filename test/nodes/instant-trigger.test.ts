@@ -14,6 +14,7 @@ import { newParticipant } from '../helpers/participants';
 import { relate } from '../helpers/relate';
 import { triggerContext, type TestTriggerFunctions } from './context';
 import { nodeIdentity, poll as pollTrigger, sleep, type NodeIdentity } from './helpers';
+import { until } from '../../scripts/lib/wait';
 
 jest.setTimeout(60_000);
 
@@ -72,13 +73,6 @@ async function activate(
 
 const idsOf = (emitted: INodeExecutionData[][][]) => emitted.flatMap((data) => data[0].map((i) => i.json.id));
 
-async function until(what: string, predicate: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 const streamOpen = (ctx: TestTriggerFunctions) => ctx.logs.some((l) => l.level === 'info' && /event stream is open/.test(l.message));
 

@@ -10,6 +10,7 @@ import type { StreamState } from '../../lib/backbone';
 import { startPlatform, type PlatformHandle } from '../../platform/server';
 import { newParticipant } from '../helpers/participants';
 import { relate } from '../helpers/relate';
+import { until } from '../../scripts/lib/wait';
 
 let platform: PlatformHandle;
 let me: Participant & { credential: Parameters<typeof openParticipant>[0] };
@@ -20,13 +21,6 @@ const runs: InstantRun[] = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const send = () => sendMessage(peer, { recipients: [me.address], content: buildMail({ to: [me.address], subject: 's', body: 'b' }) });
 
-async function until(what: string, predicate: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 interface Probe {
   reasons: WakeReason[];
