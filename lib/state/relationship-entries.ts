@@ -213,6 +213,12 @@ export class RelationshipEntries {
     return entry;
   }
 
+  /** The entry of a relationship when it has a valid one; undefined when it has none or an invalid one. */
+  find(id: string): RelationshipEntry | undefined {
+    const entry = this.entries.get(id);
+    return entry instanceof DatawalletEntryError ? undefined : entry;
+  }
+
   /**
    * The relationships with a peer, youngest first. Throws while any relationship object is invalid:
    * whose it was cannot be known, so no lookup by peer can be sure it found the right one.

@@ -1,5 +1,5 @@
 import { parseRelationshipCreationContent } from '../app/read-response';
-import { DatawalletEntryError, type Change } from '../../state/datawallet';
+import type { Change } from '../../state/datawallet';
 import { entryChange } from '../../state/relationship-entries';
 import { isProtocolError } from '../errors';
 import type { Participant } from '../participant';
@@ -27,16 +27,6 @@ export function peerDisplayName(relationship: NameSource): string | undefined {
 /** Per participant: relationship id → name (null: none). Creation content never changes, so neither does the name. */
 const cache = new WeakMap<Participant, Map<string, string | null>>();
 
-/** The name the index holds for a relationship (kept when we accepted it). */
-function indexedName(ctx: Participant, id: string): string | undefined {
-  try {
-    return ctx.registry.get(id)?.peerName;
-  } catch (error) {
-    if (error instanceof DatawalletEntryError) return undefined;
-    throw error;
-  }
-}
-
 /**
  * Display names for relationships from a list (views without creation content): the index's name
  * where it holds one; otherwise each templator-side relationship is opened once per process and the
@@ -50,7 +40,7 @@ export async function peerDisplayNames(
   if (!known) cache.set(ctx, (known = new Map()));
   for (const r of relationships) {
     if (known.has(r.id)) continue;
-    const name = r.peerName ?? indexedName(ctx, r.id) ?? (r.creationContent ? peerDisplayName(r) : undefined);
+    const name = r.peerName ?? ctx.registry.find(r.id)?.peerName ?? (r.creationContent ? peerDisplayName(r) : undefined);
     if (name || r.creationContent) known.set(r.id, name ?? null);
   }
   const unknown = relationships.filter((r) => r.role === 'templator' && !known.has(r.id)).map((r) => r.id);
@@ -67,7 +57,7 @@ export async function peerDisplayNames(
     const name = known.get(r.id);
     if (name) names.set(r.id, name);
   }
-  await keepNames(ctx, [...names].filter(([id]) => !indexedName(ctx, id)));
+  await keepNames(ctx, [...names].filter(([id]) => !ctx.registry.find(id)?.peerName));
   return names;
 }
 
@@ -77,13 +67,7 @@ async function keepNames(ctx: Participant, found: ReadonlyArray<readonly [string
   await ctx.store.update(() => {
     const changes: Change[] = [];
     for (const [id, peerName] of found) {
-      let entry;
-      try {
-        entry = ctx.registry.get(id);
-      } catch (error) {
-        if (error instanceof DatawalletEntryError) continue;
-        throw error;
-      }
+      const entry = ctx.registry.find(id);
       if (entry && !entry.peerName) changes.push(entryChange({ ...entry, peerName }, 'keep'));
     }
     return { changes, result: undefined };

@@ -3,7 +3,6 @@ import type { RelationshipDto, RelationshipStatus } from '../../backbone';
 import { ProtocolError } from '../errors';
 import type { IdentityInfo } from '../identity-info';
 import type { Participant } from '../participant';
-import { DatawalletEntryError } from '../../state/datawallet';
 import type { RelationshipEntry, RelationshipRole } from '../../state/relationship-entries';
 import { cryptoJson, transportStringify } from '../serialize';
 
@@ -57,16 +56,6 @@ export function peerDeletionInfo(entry: Pick<RelationshipEntry, 'peerDeletion' |
   return { deletionStatus: entry.peerDeletion, ...(entry.peerDeletionDate ? { deletionDate: entry.peerDeletionDate } : {}) };
 }
 
-/** The entry of a relationship in this process's index, if it holds a valid one. */
-function indexed(ctx: Participant, id: string): RelationshipEntry | undefined {
-  try {
-    return ctx.registry.get(id);
-  } catch (error) {
-    if (error instanceof DatawalletEntryError) return undefined;
-    throw error;
-  }
-}
-
 const RELATIONSHIP_SIGNATURE = HashAlgorithm.SHA256;
 const DEVICE_SIGNATURE = HashAlgorithm.SHA512;
 
@@ -100,6 +89,6 @@ export function baseView(ctx: Participant, dto: RelationshipDto): Relationship {
     peer: role === 'templator' ? dto.from : dto.to,
     createdAt: dto.createdAt,
     auditLog: dto.auditLog,
-    peerDeletionInfo: peerDeletionInfo(indexed(ctx, dto.id)),
+    peerDeletionInfo: peerDeletionInfo(ctx.registry.find(dto.id)),
   };
 }
