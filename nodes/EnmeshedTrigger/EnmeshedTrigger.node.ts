@@ -185,6 +185,9 @@ function maxMessages(value: unknown): number {
   return Number.isFinite(n) ? Math.min(Math.max(n, 1), 1000) : 100;
 }
 
+/** What an event item says of the error that made it one. */
+const failure = (error: { message: string; code: string }): IDataObject => ({ error: error.message, errorCode: error.code });
+
 /** The items of a poll's events (shared with the Enmeshed Instant Trigger). */
 export async function toItems(
 ctx: IPollFunctions | ITriggerFunctions,
@@ -202,25 +205,22 @@ ctx: IPollFunctions | ITriggerFunctions,
       continue;
     }
     if (e.event === 'templateAllocationsExhausted') {
-      items.push({ json: 'error' in e ? { event: e.event, templateId: e.templateId, error: e.error.message, errorCode: e.error.code } : { event: e.event, templateId: e.templateId, at: e.at } });
-      continue;
-    }
-    if (e.event === 'peerToBeDeleted') {
-      items.push({ json: { event: e.event, ...relationshipToJson(e.relationship), deletionDate: e.deletionDate } });
+      items.push({ json: 'error' in e ? { event: e.event, templateId: e.templateId, ...failure(e.error) } : { event: e.event, templateId: e.templateId, at: e.at } });
       continue;
     }
     if (e.event !== 'messageReceived') {
       if ('error' in e) {
         // A request or an entry that does not verify: reported as what it is, never as a normal event.
-        items.push({ json: { event: e.event, id: e.relationshipId, peer: e.peer, error: e.error.message, errorCode: e.error.code } });
+        items.push({ json: { event: e.event, id: e.relationshipId, peer: e.peer, ...failure(e.error) } });
       } else {
-        items.push({ json: { event: e.event, ...relationshipToJson(e.relationship), ...(e.event === 'relationshipStatusChanged' ? { oldStatus: e.oldStatus } : {}) } });
+        const extra = e.event === 'relationshipStatusChanged' ? { oldStatus: e.oldStatus } : e.event === 'peerToBeDeleted' ? { deletionDate: e.deletionDate } : {};
+        items.push({ json: { event: e.event, ...relationshipToJson(e.relationship), ...extra } });
       }
       continue;
     }
     if ('error' in e) {
       // Reported, never dropped: the workflow sees which message could not be read and why.
-      items.push({ json: { event: e.event, id: e.dto.id, createdBy: e.dto.createdBy, createdAt: e.dto.createdAt, error: e.error.message, errorCode: e.error.code } });
+      items.push({ json: { event: e.event, id: e.dto.id, createdBy: e.dto.createdBy, createdAt: e.dto.createdAt, ...failure(e.error) } });
       continue;
     }
     const json: IDataObject = { event: e.event, ...(simplify ? simplifyMessage(e.message) : messageToJson(e.message)), peerDisplayName: names.get(e.message.createdBy) };

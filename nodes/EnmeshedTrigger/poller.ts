@@ -233,9 +233,7 @@ export async function poll(participant: Participant, state: TriggerState, option
 
 /** The trigger events of templates recorded as exhausted after `after` (up to `upTo`); an unreadable record as an error event. */
 function exhaustedTemplates(participant: Participant, after: number, upTo: number): TriggerEvent[] {
-  return exhaustedTemplatesAfter(participant.store, after, upTo).map((t) =>
-    t.error ? { event: 'templateAllocationsExhausted', templateId: t.templateId, error: t.error } : { event: 'templateAllocationsExhausted', templateId: t.templateId, at: t.at },
-  );
+  return exhaustedTemplatesAfter(participant.store, after, upTo).map((t): TriggerEvent => ({ event: 'templateAllocationsExhausted', ...t }));
 }
 
 type Change =
