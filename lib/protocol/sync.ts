@@ -62,8 +62,6 @@ export interface SyncResult {
   newRelationships: string[];
   /** Relationship ids whose new status or peer deletion status was recorded. */
   changedRelationships: string[];
-  /** Ids of our templates recorded as having no allocations left. */
-  exhaustedTemplates: string[];
   /** True when another device or worker was syncing at the same time (its run records the events). */
   busy: boolean;
 }
@@ -100,7 +98,7 @@ export interface SyncContext {
  * Participant can run it itself when a datawallet push stays blocked by an open run.
  */
 export async function sync(ctx: SyncContext, maxRounds = 20): Promise<SyncResult> {
-  const result: SyncResult = { events: [], newRelationships: [], changedRelationships: [], exhaustedTemplates: [], busy: false };
+  const result: SyncResult = { events: [], newRelationships: [], changedRelationships: [], busy: false };
   for (let round = 0; round < maxRounds; round++) {
     let started;
     try {
@@ -125,7 +123,6 @@ export async function sync(ctx: SyncContext, maxRounds = 20): Promise<SyncResult
       const templateId = e.payload.relationshipTemplateId;
       if (e.type !== 'RelationshipTemplateAllocationsExhausted' || typeof templateId !== 'string') continue;
       changes.push({ collection: 'n8n.templates', id: templateId, value: { allocationsExhaustedAt: e.createdAt } });
-      result.exhaustedTemplates.push(templateId);
     }
     for (const id of ids) {
       const dto = records.get(id);
