@@ -34,7 +34,7 @@ const MESSAGES = 200;
 
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
-  // --only=files,cold: just these sections (crypto, files, messages, cold, trigger), e.g. while working on one
+  // --only=files,cold: just these sections (crypto, files, messages, cold, trigger, relationships, instant), e.g. while working on one
   const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
   const want = (section: string): boolean => !only || only.includes(section);
   const started = Date.now();
@@ -207,10 +207,10 @@ async function main(): Promise<void> {
   }
 
   // 6. Relationships at scale (a cached fixture on its own Platform) ---------------------------------
-  reportRelationships(await benchRelationships(quick ? 3 : 5), summary, targets);
+  if (want('relationships')) reportRelationships(await benchRelationships(quick ? 3 : 5), summary, targets);
 
-  // 6. Instant vs polling trigger (its own Platform: a short keep-alive period) --------------------
-  await reportInstant(quick, summary, targets);
+  // 7. Instant vs polling trigger (its own Platform: a short keep-alive period) --------------------
+  if (want('instant')) await reportInstant(quick, summary, targets);
 
   summary.bench_seconds = Math.round((Date.now() - started) / 1000);
   for (const [k, v] of Object.entries(targets)) summary[`target_${k}_met`] = v;

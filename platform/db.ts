@@ -101,6 +101,11 @@ const MIGRATIONS: string[] = [
   `
   ALTER TABLE devices ADD COLUMN push_platform TEXT;
   `,
+  // Every send counts the sender's unreceived messages to each recipient (the Backbone's limit): this keeps that
+  // count to the few unreceived entries of the recipient instead of all it ever got.
+  `
+  CREATE INDEX message_recipients_unreceived ON message_recipients(address) WHERE received_at IS NULL;
+  `,
 ];
 
 export type Row = Record<string, unknown>;

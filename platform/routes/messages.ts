@@ -59,42 +59,26 @@ function visibleRecipients(p: Platform, m: MessageRow, caller: string): { rows: 
 
 /**
  * The messages the caller may see, in list order (createdAt, then id), by the rules of visibleRecipients but in one
- * query for all of them, without bodies: listing a page no longer costs a few queries per message of the caller.
+ * query for all of them, without bodies: those it sent (unless it decomposed towards every recipient) and those it
+ * received (unless it decomposed the relationship they came through). Each half walks its own index (sender,
+ * recipient address) and SQLite sorts, so a list costs one indexed query, not a scan of every message in JavaScript.
  */
+const DECOMPOSED_BY_CALLER = 'COALESCE((r.from_address = ?1 AND r.from_decomposed = 1) OR (r.to_address = ?1 AND r.to_decomposed = 1), 0)';
+const VISIBLE_MESSAGES = `
+  SELECT m.id, m.created_at FROM messages m
+   WHERE m.created_by = ?1
+     AND (NOT EXISTS (SELECT 1 FROM message_recipients mr WHERE mr.message_id = m.id)
+          OR EXISTS (SELECT 1 FROM message_recipients mr LEFT JOIN relationships r ON r.id = mr.relationship_id
+                      WHERE mr.message_id = m.id AND NOT ${DECOMPOSED_BY_CALLER}))
+  UNION ALL
+  SELECT m.id, m.created_at FROM message_recipients mr
+    JOIN messages m ON m.id = mr.message_id
+    LEFT JOIN relationships r ON r.id = mr.relationship_id
+   WHERE mr.address = ?1 AND m.created_by <> ?1 AND NOT ${DECOMPOSED_BY_CALLER}
+  ORDER BY created_at, id`;
+
 function visibleMessageIds(p: Platform, caller: string): string[] {
-  const rows = p.db.all<{
-    id: string;
-    created_by: string;
-    created_at: string;
-    address: string | null;
-    from_address: string | null;
-    to_address: string | null;
-    from_decomposed: number | null;
-    to_decomposed: number | null;
-  }>(
-    `SELECT m.id, m.created_by, m.created_at, mr.address, r.from_address, r.to_address, r.from_decomposed, r.to_decomposed
-     FROM messages m
-     LEFT JOIN message_recipients mr ON mr.message_id = m.id
-     LEFT JOIN relationships r ON r.id = mr.relationship_id
-     WHERE m.created_by = ? OR m.id IN (SELECT message_id FROM message_recipients WHERE address = ?)`,
-    caller,
-    caller,
-  );
-  const byMessage = new Map<string, { createdAt: string; sender: boolean; recipients: number; decomposed: number; own?: boolean }>();
-  for (const r of rows) {
-    let m = byMessage.get(r.id);
-    if (!m) byMessage.set(r.id, (m = { createdAt: r.created_at, sender: r.created_by === caller, recipients: 0, decomposed: 0 }));
-    if (r.address === null) continue;
-    // hasDecomposed() on the recipient's relationship (none: not decomposed)
-    const decomposed = (r.from_address === caller && r.from_decomposed === 1) || (r.to_address === caller && r.to_decomposed === 1);
-    m.recipients++;
-    if (decomposed) m.decomposed++;
-    if (r.address === caller && m.own === undefined) m.own = !decomposed;
-  }
-  return [...byMessage]
-    .filter(([, m]) => (m.sender ? !(m.recipients > 0 && m.decomposed === m.recipients) : m.own === true))
-    .sort(([a, ma], [b, mb]) => (ma.createdAt < mb.createdAt ? -1 : ma.createdAt > mb.createdAt ? 1 : a < b ? -1 : 1))
-    .map(([id]) => id);
+  return p.db.all<{ id: string }>(VISIBLE_MESSAGES, caller).map((r) => r.id);
 }
 
 function markReceived(p: Platform, m: MessageRow, caller: string, deviceId: string, rows: RecipientRow[]): void {

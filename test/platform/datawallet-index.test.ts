@@ -144,8 +144,9 @@ describe('indexed datawallet reads', () => {
       }
       await platform.close();
 
-      // Back to schema version 1: migration 2 (the flag and its indexes) and 3 (devices.push_platform) undone.
+      // Back to schema version 1: migrations 2 (the flag and its indexes), 3 (devices.push_platform) and 4 (the unreceived index) undone.
       const db = new PlatformDb(dir);
+      db.run('DROP INDEX message_recipients_unreceived');
       db.run('DROP INDEX datawallet_modifications_key');
       db.run('DROP INDEX datawallet_modifications_current');
       db.run('ALTER TABLE datawallet_modifications DROP COLUMN superseded');
