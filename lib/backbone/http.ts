@@ -1,14 +1,17 @@
 import type { AxiosInstance, AxiosResponse, Method } from 'axios';
+import * as http from 'node:http';
 import * as https from 'node:https';
 import * as net from 'node:net';
 import { Readable } from 'node:stream';
 import * as tls from 'node:tls';
+import * as zlib from 'node:zlib';
 import { PlatformError } from './errors';
 
 /**
- * The transport under every Platform call: one axios instance (file bodies from 256 KiB on go over
- * a connection of their own, see HttpClient.streamed), the `{result}` / `{error}` envelope read on
- * every status, timeouts, and retries that can never duplicate an effect.
+ * The transport under every Platform call: node:http(s) on the global keep-alive agents for JSON
+ * and small bodies (HttpClient.exchange), file bodies from 256 KiB on over a connection of their own
+ * (HttpClient.streamed), axios wherever a proxy may be configured; the `{result}` / `{error}`
+ * envelope read on every status, timeouts, and retries that can never duplicate an effect.
  *
  * Retry policy:
  * - idempotent calls (GET, login, and the calls a caller marks idempotent) are retried after network
@@ -141,7 +144,7 @@ export class HttpClient {
         if (spec.sink || spec.source) {
           ({ status, outcome } = await this.streamed<T>(spec, method, authorization));
         } else {
-          const response = await this.send(spec, method, authorization);
+          const response = await this.exchange(spec, method, authorization);
           status = response.status;
           outcome = this.interpret<T>(response, spec, method);
         }
@@ -173,7 +176,22 @@ export class HttpClient {
     return this.options.backoffMs * 2 ** (attempt - 1) * (0.75 + Math.random() * 0.5);
   }
 
-  private async send(spec: RequestSpec, method: string, authorization?: string): Promise<AxiosResponse<Buffer>> {
+  /**
+   * A request whose answer is collected whole. Straight through node:http(s) and their global
+   * keep-alive agents (the ones axios would use, with the same TLS settings) unless a proxy may be
+   * configured or the body is a stream: axios cost ~0.15 ms of CPU per request on loopback (its
+   * config merging, proxy lookup and adapters), about a tenth of a warm Mail send.
+   */
+  private async exchange(spec: RequestSpec, method: string, authorization?: string): Promise<RawResponse> {
+    const { headers, data } = this.prepare(spec, authorization);
+    if (proxied() || (data !== undefined && typeof data !== 'string' && !Buffer.isBuffer(data))) return this.send(spec, method, authorization);
+    const url = new URL(this.baseUrl + spec.path);
+    if (spec.query?.size) url.search = spec.query.toString();
+    return exchange(method, url, headers, data as string | Buffer | undefined, spec.timeoutMs ?? this.options.timeoutMs);
+  }
+
+  /** Headers and body of a request as sent: JSON values serialised, a body source as a stream. */
+  private prepare(spec: RequestSpec, authorization?: string): { headers: Record<string, string>; data: unknown } {
     const headers: Record<string, string> = { Accept: 'application/json', ...spec.headers };
     if (authorization) headers.Authorization = authorization;
     let data = spec.source ? pieces(spec.source) : typeof spec.body === 'function' ? (spec.body as () => unknown)() : spec.body;
@@ -185,6 +203,11 @@ export class HttpClient {
       data = JSON.stringify(data);
       headers['Content-Type'] ??= 'application/json';
     }
+    return { headers, data };
+  }
+
+  private async send(spec: RequestSpec, method: string, authorization?: string): Promise<AxiosResponse<Buffer>> {
+    const { headers, data } = this.prepare(spec, authorization);
     return (await this.axios()).request<Buffer>({
       method,
       url: spec.path,
@@ -210,9 +233,9 @@ export class HttpClient {
    * that V8 frees only at its next collection — for a 7 MiB file that was about 2.7× the file in RSS
    * on top of the file itself. A connection of its own costs a handshake (two round trips with TLS)
    * that a shared keep-alive connection saves: bodies known to be smaller than DIRECT_FROM_BYTES
-   * (a message's small attachment), whose garbage does not matter, go through axios as a stream
-   * instead — and so does everything behind an HTTP proxy (environment variables, which axios
-   * honours).
+   * (a message's small attachment), whose garbage does not matter, are read whole and go over the
+   * shared connection instead, and everything behind an HTTP proxy (environment variables, which
+   * axios honours) goes through axios as a stream.
    */
   private async streamed<T>(spec: RequestSpec, method: string, authorization?: string): Promise<{ status: number; outcome: HttpResponse<T> | PlatformError }> {
     const idleMs = spec.timeoutMs ?? this.options.timeoutMs;
@@ -234,24 +257,31 @@ export class HttpClient {
     let status: number;
     let headers: Record<string, unknown>;
     const size = spec.source?.length ?? spec.expectedBytes;
-    if (!proxied() && (size === undefined || size >= DIRECT_FROM_BYTES)) {
-      const url = new URL(this.baseUrl + spec.path);
-      if (spec.query?.size) url.search = spec.query.toString();
-      const requestHeaders: Record<string, string> = { Accept: 'application/json', ...spec.headers, 'Accept-Encoding': 'identity' };
-      if (authorization) requestHeaders.Authorization = authorization;
-      ({ status, headers } = await direct(method, url, requestHeaders, spec.source, idleMs, open));
-    } else {
+    const url = new URL(this.baseUrl + spec.path);
+    if (spec.query?.size) url.search = spec.query.toString();
+    if (proxied()) {
       const response = (await this.send(spec, method, authorization)) as unknown as AxiosResponse<Readable>;
       status = response.status;
       headers = response.headers as Record<string, unknown>;
       await drain(response.data, idleMs, open(status, headers));
+    } else if (size !== undefined && size < DIRECT_FROM_BYTES) {
+      // Small: the body read whole, over a shared connection.
+      const body = spec.source ? readWhole(spec.source) : undefined;
+      const answer = await exchange(method, url, this.prepare({ ...spec, source: undefined, body }, authorization).headers, body, idleMs);
+      ({ status, headers } = answer);
+      const deliver = open(status, headers); // an empty body opens its sink too
+      if (answer.data.length) deliver(answer.data);
+    } else {
+      const requestHeaders: Record<string, string> = { Accept: 'application/json', ...spec.headers, 'Accept-Encoding': 'identity' };
+      if (authorization) requestHeaders.Authorization = authorization;
+      ({ status, headers } = await direct(method, url, requestHeaders, spec.source, idleMs, open));
     }
     if (sink) return { status, outcome: { status, data: sink.end() as T, headers } };
     const body = Buffer.concat(chunks);
-    return { status, outcome: this.interpret<T>({ status, headers, data: body } as AxiosResponse<Buffer>, { ...spec, sink: undefined, source: undefined }, method) };
+    return { status, outcome: this.interpret<T>({ status, headers, data: body }, { ...spec, sink: undefined, source: undefined }, method) };
   }
 
-  private interpret<T>(response: AxiosResponse<Buffer>, spec: RequestSpec, method: string): HttpResponse<T> | PlatformError {
+  private interpret<T>(response: RawResponse, spec: RequestSpec, method: string): HttpResponse<T> | PlatformError {
     const { status } = response;
     const body = Buffer.isBuffer(response.data) ? response.data : Buffer.from(response.data ?? []);
     const headers = response.headers as Record<string, unknown>;
@@ -341,6 +371,91 @@ const WRITE_BUFFER = 256 * 1024;
 const MAX_HEAD = 64 * 1024;
 
 const failure = (message: string, code: string): Error => Object.assign(new Error(message), { code });
+
+/** An answer as received: its body collected into one Buffer. */
+interface RawResponse {
+  status: number;
+  headers: Record<string, unknown>;
+  data: Buffer;
+}
+
+/**
+ * One request on the global keep-alive agent of its protocol, its answer collected. `timeoutMs`
+ * bounds the whole exchange, as axios' timeout did; failures reject with node's codes (ECONNRESET,
+ * ECONNREFUSED…) or ETIMEDOUT. A compressed answer (the request asks for none) is inflated.
+ */
+function exchange(method: string, url: URL, headers: Record<string, string>, body: string | Buffer | undefined, timeoutMs: number): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const secure = url.protocol === 'https:';
+    const requestHeaders: Record<string, string> = { 'User-Agent': 'n8n-nodes-enmeshed', ...headers };
+    if (body !== undefined) requestHeaders['Content-Length'] = String(Buffer.byteLength(body));
+    let settled = false;
+    const settle = (error: Error | undefined, response?: RawResponse): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (error) {
+        request.destroy();
+        reject(error);
+      } else {
+        resolve(response!);
+      }
+    };
+    const onResponse = (res: http.IncomingMessage): void => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('error', (error) => settle(Object.assign(error, { code: (error as { code?: string }).code ?? 'ECONNRESET' })));
+      res.on('close', () => res.complete || settle(failure('the connection closed before the answer ended', 'ECONNRESET')));
+      res.on('end', () => {
+        try {
+          const raw = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+          settle(undefined, { status: res.statusCode ?? 0, headers: res.headers, data: inflate(raw, res.headers['content-encoding']) });
+        } catch (error) {
+          settle(Object.assign(error as Error, { code: 'EPROTO' }));
+        }
+      });
+    };
+    const options: http.RequestOptions = { method, headers: requestHeaders, agent: secure ? https.globalAgent : http.globalAgent };
+    const request = secure ? https.request(url, options, onResponse) : http.request(url, options, onResponse);
+    const timer = setTimeout(() => settle(failure('the Platform did not answer in time', 'ETIMEDOUT')), timeoutMs);
+    request.on('error', (error) => settle(error));
+    request.end(body);
+  });
+}
+
+function inflate(body: Buffer, encoding: string | undefined): Buffer {
+  switch ((encoding ?? 'identity').trim().toLowerCase()) {
+    case 'identity':
+      return body;
+    case 'gzip':
+    case 'x-gzip':
+      return zlib.gunzipSync(body);
+    case 'deflate':
+      return zlib.inflateSync(body);
+    case 'br':
+      return zlib.brotliDecompressSync(body);
+    default:
+      throw new Error(`unexpected Content-Encoding ${encoding}`);
+  }
+}
+
+/** A (small) body source read into one buffer; its errors, or a length other than announced, pass through as they are. */
+function readWhole(source: BodySource): Buffer {
+  const body = Buffer.allocUnsafe(source.length);
+  let filled = 0;
+  let beyond = 0;
+  try {
+    const reader = source.open();
+    for (let n = -1; n !== 0 && filled < body.length; filled += n) n = reader.read(body.subarray(filled));
+    if (filled === body.length) beyond = reader.read(Buffer.allocUnsafe(1));
+  } catch (error) {
+    throw new CallbackFailure(error);
+  }
+  if (filled !== source.length || beyond > 0) {
+    throw new CallbackFailure(new Error(`the request body has ${beyond > 0 ? 'more than ' : ''}${filled} bytes, not the ${source.length} announced`));
+  }
+  return body;
+}
 
 /** A body source as a stream of fresh buffers (for axios). */
 function pieces(source: BodySource): Readable {

@@ -3,8 +3,9 @@
  * HTTP server: quota back-off, retries that must or must not happen, timeouts, malformed answers.
  */
 import { createServer } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { HttpClient, PlatformClient, PlatformError, type RequestEvent } from '../../lib/backbone';
-import { drop, hang, json, raw, scriptedServer, type ScriptedServer } from '../helpers/scripted-server';
+import { drop, hang, json, raw, scriptedServer, type ScriptedServer, type Step } from '../helpers/scripted-server';
 
 let server: ScriptedServer | undefined;
 afterEach(async () => {
@@ -157,4 +158,37 @@ test('a record fetched by id must be that record: another id is error.client.wro
   expect(error.message).toBe(`The Platform answered the request for relationship ${asked} with relationship RELbbbbbbbbbbbbbbbbb`);
   expect((await failure(client.acceptRelationship(asked))).code).toBe('error.client.wrongRecord');
   expect((await client.getRelationship(asked)).id).toBe(asked);
+});
+
+test('JSON calls: the query as given, a compressed answer inflated, a body cut short retried as a broken connection', async () => {
+  const answer = { result: { id: 'MSGaaaaaaaaaaaaaaaaa' } };
+  const gzipped: Step = (_req, res) => {
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' }).end(gzipSync(JSON.stringify(answer)));
+  };
+  const cut: Step = (_req, res) => {
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': '100' });
+    res.write('{"result":');
+    setTimeout(() => res.socket?.destroy(), 20);
+  };
+  server = await scriptedServer([cut, gzipped]);
+  const { client, events } = http(server.url);
+  const response = await client.request<{ id: string }>({ ...get, query: new URLSearchParams([['ids', 'a'], ['ids', 'b']]), headers: { 'X-Test': '1' } }, 'Bearer t');
+  expect(response.data).toEqual(answer.result);
+  expect(server.requests.map((r) => r.url)).toEqual(['/api/v2/Messages/MSGaaaaaaaaaaaaaaaaa?ids=a&ids=b', '/api/v2/Messages/MSGaaaaaaaaaaaaaaaaa?ids=a&ids=b']);
+  expect(events.map((e) => e.error ?? e.status)).toEqual(['error.client.network', 200]);
+});
+
+test('behind an HTTP proxy, JSON calls go through axios, which honours it', async () => {
+  server = await scriptedServer([ok]);
+  const saved = process.env.HTTP_PROXY;
+  process.env.HTTP_PROXY = server.url;
+  try {
+    const response = await http('http://platform.invalid').client.request<{ id: string }>(post);
+    expect(response.data.id).toBe('MSGaaaaaaaaaaaaaaaaa');
+    expect(server.requests[0].url).toBe('http://platform.invalid/api/v2/Messages'); // absolute form: a proxy request
+    expect(JSON.parse(server.requests[0].body)).toEqual({ x: 1 });
+  } finally {
+    if (saved === undefined) delete process.env.HTTP_PROXY;
+    else process.env.HTTP_PROXY = saved;
+  }
 });

@@ -271,6 +271,10 @@ describe('a body from a source (uploads)', () => {
     expect(error).toBeInstanceOf(Error);
     expect(error).not.toBeInstanceOf(PlatformError);
     expect((error as Error).message).toMatch(/not the \d+ announced/);
+    // a small body (read whole, shared connection) longer than announced
+    const long = { ...sourceOf(Buffer.alloc(200, 1)), length: 100 };
+    expect(((await client(server.url).request(post(long)).catch((e: unknown) => e)) as Error).message).toBe('the request body has more than 100 bytes, not the 100 announced');
+    expect(server.requests).toHaveLength(0);
   });
 
   test('an answer before the body was sent (here 413) is the outcome, not a broken connection', async () => {
@@ -303,7 +307,7 @@ describe('a body from a source (uploads)', () => {
   });
 });
 
-test('bodies known to be small share the keep-alive connection (axios); large or unknown ones get their own', async () => {
+test('bodies known to be small share the keep-alive connection; large or unknown ones get their own', async () => {
   const connections: string[] = [];
   const answer: Step = (req, res) => {
     connections.push(`${req.method} ${req.headers.connection}`);
