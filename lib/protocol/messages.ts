@@ -239,7 +239,7 @@ async function* keyedRelationships(ctx: Participant, candidates: KnownRelationsh
   for (const candidate of candidates) {
     // Keys derived earlier in this process spare a read of the relationship per message (a poll
     // opening 50 messages made 50 such reads: npm run bench, trigger cost).
-    const keys = candidate.keys ?? cachedRelationshipKeys(ctx, candidate.id) ?? (await openRelationship(ctx, await ctx.client.getRelationship(candidate.id))).keys;
+    const keys = candidate.keys ?? cachedRelationshipKeys(ctx, candidate.id) ?? (await openRelationship(ctx, await ctx.client.getRelationship(candidate.id), { keysOnly: true })).keys;
     if (keys) yield { id: candidate.id, keys };
   }
 }

@@ -39,6 +39,12 @@ import { openRegistry } from './entries';
 export interface OpenOptions {
   /** Fail unless the request content was decrypted and verified (before accepting it). */
   requireVerifiedRequest?: boolean;
+  /**
+   * Only what messages need: the keys, proven by the acceptance (ours, or the peer's signed one);
+   * the request content is neither read nor verified, which spares the templator a read of its
+   * template (it verified the request before accepting it).
+   */
+  keysOnly?: boolean;
 }
 
 /** Reads a relationship record and derives what we can: peer, contents, keys. Messages use it for records they fetch themselves. */
@@ -54,7 +60,9 @@ export async function openRelationship(ctx: Participant, dto: RelationshipDto, o
   } catch (error) {
     throw new ProtocolError('protocol.relationship.invalid', `relationship ${dto.id} has an unreadable request`, dto.id, error);
   }
-  if (view.role === 'templator') {
+  if (options.keysOnly) {
+    if (view.role === 'requestor') ownRequest(ctx, dto, publicRequest);
+  } else if (view.role === 'templator') {
     await openAsTemplator(ctx, dto, outer, publicRequest, view);
   } else {
     await openAsRequestor(ctx, dto, outer, publicRequest, view);
@@ -111,6 +119,15 @@ async function openAsTemplator(
   }
 }
 
+/** Our keys of a relationship we requested; the request's public keys must be them. */
+function ownRequest(ctx: Participant, dto: RelationshipDto, publicRequest: RelationshipPublicRequest): ReturnType<Participant['own']['requestor']> {
+  const keys = ctx.own.requestor(publicRequest.nnc);
+  if (Buffer.compare(keys.exchange.pub.pub, publicRequest.exc.pub) !== 0) {
+    throw new ProtocolError('protocol.relationship.invalid', `relationship ${dto.id} was not requested with this identity's secret`, dto.id);
+  }
+  return keys;
+}
+
 async function openAsRequestor(
   ctx: Participant,
   dto: RelationshipDto,
@@ -118,10 +135,7 @@ async function openAsRequestor(
   publicRequest: RelationshipPublicRequest,
   view: Relationship,
 ): Promise<void> {
-  const keys = ctx.own.requestor(publicRequest.nnc);
-  if (Buffer.compare(keys.exchange.pub.pub, publicRequest.exc.pub) !== 0) {
-    throw new ProtocolError('protocol.relationship.invalid', `relationship ${dto.id} was not requested with this identity's secret`, dto.id);
-  }
+  const keys = ownRequest(ctx, dto, publicRequest);
   await openRegistry(ctx);
   let entry = ctx.registry.get(dto.id);
   if (!entry?.templateKey) {

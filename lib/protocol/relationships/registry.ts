@@ -4,7 +4,7 @@ import { ProtocolError, readById } from '../errors';
 import type { Participant } from '../participant';
 import { openRegistry } from './entries';
 import { cachedRelationshipKeys } from './keys';
-import { openRelationship } from './open';
+import { openRelationship, type OpenOptions } from './open';
 import { baseView, type Relationship, type RelationshipKeys } from './record';
 
 /**
@@ -16,7 +16,7 @@ import { baseView, type Relationship, type RelationshipKeys } from './record';
  * reads the Backbone's record of that one relationship only, if at all.
  */
 
-export async function getRelationship(ctx: Participant, id: string): Promise<Relationship> {
+export async function getRelationship(ctx: Participant, id: string, options: OpenOptions = {}): Promise<Relationship> {
   const dto = await readById(
     ctx.client.getRelationship(id).catch((error: unknown) => {
       // After decomposing, the Backbone refuses the record: for us it is gone.
@@ -29,7 +29,7 @@ export async function getRelationship(ctx: Participant, id: string): Promise<Rel
     { notFound: 'protocol.relationship.notFound', invalid: 'protocol.relationship.invalid' },
     `Relationship ${id} does not exist or does not involve this identity`,
   );
-  return openRelationship(ctx, dto);
+  return openRelationship(ctx, dto, options);
 }
 
 /** A relationship found in the index, with the keys a message needs (once it was accepted). */
@@ -71,7 +71,7 @@ export async function relationshipWith(ctx: Participant, peer: string, allowTerm
   const candidate = all.find((r) => usable(r.status) || r.status === 'Pending');
   if (candidate?.keys) return { ...candidate, keys: candidate.keys };
   if (candidate) {
-    const fresh = await getRelationship(ctx, candidate.id);
+    const fresh = await getRelationship(ctx, candidate.id, { keysOnly: true });
     if (usable(fresh.status) && fresh.keys) return { id: fresh.id, peer: fresh.peer, status: fresh.status, keys: fresh.keys };
     candidate.status = fresh.status;
   }
