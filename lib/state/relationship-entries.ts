@@ -54,6 +54,13 @@ export interface RelationshipEntry {
   /** Requestor: the template's exchange key and its creator's identity key (base64url), to re-read our own request. */
   templateKey?: string;
   peerKey?: string;
+  /**
+   * The peer's public keys of the accepted relationship, as the record carried them when this
+   * identity verified the acceptance (JSON: the request's public part for the templator, the
+   * response's for the requestor). With `salt` they give the relationship's keys without reading
+   * the record again.
+   */
+  peerPublic?: string;
 }
 
 /** How a write relates to the trigger's notion of change. */
@@ -144,6 +151,7 @@ function parseEntry(id: string, stored: StoredObject): RelationshipEntry | undef
     next: integer('next', 1, MAX_COUNTER + 1),
     templateKey: text('templateKey', true),
     peerKey: text('peerKey', true),
+    peerPublic: text('peerPublic', true),
     peerName: text('peerName', true),
     peerDeletion: oneOf('peerDeletion', PEER_DELETION) as PeerDeletionStatus | undefined,
     peerDeletionDate: text('peerDeletionDate', true),
@@ -179,6 +187,8 @@ export const POISONED_COUNTER = MAX_COUNTER + 1;
 export class RelationshipEntries {
   private readonly entries = new Map<string, RelationshipEntry | DatawalletEntryError>();
   private readonly byPeer = new Map<string, Set<string>>();
+  /** Fields this process learned of an entry (e.g. `peerPublic`, once verified) that the entry's next counter reservation writes too. */
+  readonly learned = new Map<string, Pick<RelationshipEntry, 'peerPublic'>>();
 
   /** Rebuilt on demand after an entry came, went, or changed what a listing shows (not after counter reservations). */
   private listing: Listing | undefined;

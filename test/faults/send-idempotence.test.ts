@@ -11,7 +11,7 @@
  *     anything else) and a connection dropped before anything was forwarded (a read: retried).
  */
 import { isPlatformError, type PlatformError } from '../../lib/backbone';
-import { buildMail, getMessage, openParticipant, sendMessage, uploadFile, type Participant } from '../../lib/protocol';
+import { buildMail, getMessage, getRelationship, openParticipant, sync, sendMessage, uploadFile, type Participant, type ParticipantCredential } from '../../lib/protocol';
 import { startPlatform, type PlatformHandle } from '../../platform/server';
 import { inOneDay, newParticipant } from '../helpers/participants';
 import { startProxy, type Fault, type TestProxy } from '../helpers/proxy';
@@ -20,15 +20,20 @@ import { relate } from '../helpers/relate';
 let platform: PlatformHandle;
 let proxy: TestProxy;
 let sender: Participant;
+let senderCredential: ParticipantCredential;
 let recipient: Participant;
+let recipientCredential: ParticipantCredential;
 
 beforeAll(async () => {
   platform = await startPlatform({});
   const direct = await newParticipant(platform.baseUrl);
-  recipient = await newParticipant(platform.baseUrl);
+  const requestor = await newParticipant(platform.baseUrl);
+  recipient = requestor;
+  recipientCredential = requestor.credential;
   await relate(direct, recipient);
   proxy = await startProxy(platform.baseUrl);
-  sender = await openParticipant({ ...direct.credential, platformUrl: proxy.baseUrl }, { shared: false, http: { timeoutMs: 1_500, backoffMs: 5 } });
+  senderCredential = { ...direct.credential, platformUrl: proxy.baseUrl };
+  sender = await openParticipant(senderCredential, { shared: false, http: { timeoutMs: 1_500, backoffMs: 5 } });
   // Warm: login, datawallet, relationship keys and a counter block, so that the sends below make one POST each.
   await sendMessage(sender, { recipients: [recipient.address], content: buildMail({ to: [recipient.address], subject: 'warm', body: 'up' }) });
 });
@@ -119,14 +124,37 @@ test('429 quotaExhausted on a send: waits, sends once more, and exactly one mess
 });
 
 test('reads are retried after a lost answer, with no error', async () => {
+  const id = sender.registry.withPeer(recipient.address)[0].id;
   const from = proxy.log.length;
   once('GET', /\/api\/v2\/Relationships\/REL/, { kind: 'loseResponse' });
-  const subject = `read retry ${Date.now()}`;
-  // Without the relationship keys of this process (a new object over the same login and datawallet
-  // view), the send reads the relationship's record first.
-  const withoutKeys = Object.create(sender) as Participant;
-  await sendMessage(withoutKeys, { recipients: [recipient.address], content: buildMail({ to: [recipient.address], subject, body: 'once' }) });
+  const relationship = await getRelationship(sender, id);
   proxy.setDecide(undefined);
+  expect(relationship).toMatchObject({ id, status: 'Active', peer: recipient.address });
   expect(proxy.log.slice(from).filter((e) => e.method === 'GET' && e.path.startsWith('/api/v2/Relationships/REL')).length).toBe(2);
+});
+
+test('a send from a fresh process reads no relationship record: the keys come from the entry the acceptance wrote', async () => {
+  const fresh = await openParticipant(senderCredential, { shared: false });
+  const subject = `fresh ${Date.now()}`;
+  const from = proxy.log.length;
+  await sendMessage(fresh, { recipients: [recipient.address], content: buildMail({ to: [recipient.address], subject, body: 'keys from the entry' }) });
+  const requests = proxy.log.slice(from).map((e) => `${e.method} ${e.path.replace(/[A-Z]{3}[A-Za-z0-9]{17}/g, '{id}')}`);
+  expect(requests).toEqual(['POST /connect/token', 'GET /api/v2/Datawallet/Modifications', 'POST /api/v2/Datawallet/Modifications', 'POST /api/v2/Messages']);
   expect(await messagesAtRecipient(subject)).toBe(1);
+});
+
+test('the requestor: the first fresh process reads the record once and keeps the verified keys with its counter block; the next reads none', async () => {
+  const viaProxy = { ...recipientCredential, platformUrl: proxy.baseUrl };
+  const send = async (): Promise<string[]> => {
+    const fresh = await openParticipant(viaProxy, { shared: false });
+    const from = proxy.log.length;
+    await sendMessage(fresh, { recipients: [sender.address], content: buildMail({ to: [sender.address], subject: 'from the requestor', body: 'x' }) });
+    return proxy.log.slice(from).map((e) => `${e.method} ${e.path.replace(/[A-Z]{3}[A-Za-z0-9]{17}/g, '{id}')}`);
+  };
+  expect(await send()).toEqual(['POST /connect/token', 'GET /api/v2/Datawallet/Modifications', 'GET /api/v2/Relationships/{id}', 'POST /api/v2/Datawallet/Modifications', 'POST /api/v2/Messages']);
+  expect(await send()).toEqual(['POST /connect/token', 'GET /api/v2/Datawallet/Modifications', 'POST /api/v2/Datawallet/Modifications', 'POST /api/v2/Messages']);
+  // Both arrive and open at the templator (keys from the entry are the relationship's keys).
+  await sync(sender);
+  const received = (await sender.client.all(sender.client.messages())).filter((m) => m.createdBy === recipient.address);
+  for (const dto of received.slice(-2)) expect((await getMessage(sender, dto.id)).content).toMatchObject({ subject: 'from the requestor' });
 });

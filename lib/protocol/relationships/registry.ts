@@ -3,7 +3,7 @@ import type { RelationshipEntry } from '../../state/relationship-entries';
 import { ProtocolError, readById } from '../errors';
 import type { Participant } from '../participant';
 import { openRegistry } from './entries';
-import { cachedRelationshipKeys } from './keys';
+import { cachedRelationshipKeys, entryRelationshipKeys } from './keys';
 import { openRelationship, type OpenOptions } from './open';
 import { baseView, type Relationship, type RelationshipKeys } from './record';
 
@@ -54,14 +54,14 @@ export async function relationshipsWithPeer(ctx: Participant, peer: string): Pro
     entries = ctx.registry.withPeer(peer);
   }
   return entries.map((entry) => {
-    const keys = cachedRelationshipKeys(ctx, entry.id);
+    const keys = entryRelationshipKeys(ctx, entry);
     return keys ? { ...known(entry), keys } : known(entry);
   });
 }
 
 /**
  * The relationship to use with a peer: the youngest Active one (Terminated only when allowed), from
- * the index. With its keys already derived in this process it costs no request (the Backbone refuses a
+ * the index. With its keys in this process or in its entry it costs no request (the Backbone refuses a
  * message on a relationship that is no longer active); otherwise one read of that relationship's record.
  * A Pending entry counts as a candidate: the peer may have accepted since it was recorded.
  */

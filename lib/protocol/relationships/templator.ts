@@ -9,6 +9,7 @@ import {
   generateNonce,
   jsonToBase64Url,
   parseRelationshipPublicRequest,
+  relationshipPublicRequestToJson,
   relationshipPublicResponseToJson,
   toBase64Url,
   utf8,
@@ -68,6 +69,8 @@ export async function acceptRelationship(ctx: Participant, id: string): Promise<
     ),
   });
   const accepted = await ctx.client.acceptRelationship(id, jsonToBase64Url(outerResponse));
-  await recordOwnAction(ctx, accepted, { salt: toBase64Url(baseNonce), peerName: peerDisplayName(request) });
+  // The request was verified above: its public keys (with N_A) give this relationship's keys from the entry alone.
+  const peerPublic = JSON.stringify(relationshipPublicRequestToJson(publicRequest, false));
+  await recordOwnAction(ctx, accepted, { salt: toBase64Url(baseNonce), peerName: peerDisplayName(request), peerPublic });
   return openRelationship(ctx, { ...accepted, creationContent: dto.creationContent, creationResponseContent: jsonToBase64Url(outerResponse) });
 }
