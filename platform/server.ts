@@ -34,7 +34,8 @@
  *   - Push notifications only over SSE, and only ExternalEventCreated and DatawalletModificationsCreated
  *     (domain/push.ts); announcements are always empty, Tags is a fixed minimal document.
  *   - Errors out of our own bugs answer 500 error.platform.unexpected and are logged to stderr.
- *   - Extras for tests: advanceClock(ms), setFaults(hook), setQuotas(rules), configure(partial config).
+ *   - Extras for tests: advanceClock(ms), setFaults(hook), setQuotas(rules), configure(partial config),
+ *     backdateMessage(id, createdAt).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -93,6 +94,12 @@ export interface PlatformHandle {
   configure(partial: Partial<Omit<PlatformConfig, 'didDomain'>>): void;
   /** Moves the Platform's clock forward (expiry of tokens, templates, sync runs, files …). */
   advanceClock(ms: number): void;
+  /**
+   * Gives a stored message an earlier createdAt: the Backbone stamps a message when the request
+   * arrives and commits it later, so one listed after others may be older than them ("visible late").
+   * The emulator stamps and commits at once; tests of the trigger's look-back use this instead.
+   */
+  backdateMessage(id: string, createdAt: string): void;
 }
 
 export function createRouter(): Router {
@@ -207,6 +214,9 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     },
     advanceClock(ms) {
       platform.clockOffsetMs += ms;
+    },
+    backdateMessage(id, createdAt) {
+      if (db.run('UPDATE messages SET created_at = ? WHERE id = ?', new Date(createdAt).toISOString(), id).changes !== 1) throw new Error(`no message ${id}`);
     },
   };
 }

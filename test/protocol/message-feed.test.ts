@@ -128,3 +128,35 @@ test('an empty list: one request, and the first message is found', async () => {
   await sendMessage(friend, { recipients: [lonely.address], content: buildMail({ to: [lonely.address], subject: 'hi', body: 'hi' }) });
   expect((await readFeed(lonely, { total: 0, seen: [] })).messages).toHaveLength(1);
 });
+
+test('a message that becomes visible late (listed before one already emitted) is emitted once, and only it', async () => {
+  // A Platform of its own: the clock of the one above has moved past the age check of fresh messages.
+  const own = await startPlatform({});
+  try {
+    const [reader, writer] = await Promise.all([newParticipant(own.baseUrl), newParticipant(own.baseUrl)]);
+    await relate(reader, writer);
+    const send = async (subject: string) => (await sendMessage(writer, { recipients: [reader.address], content: buildMail({ to: [reader.address], subject, body: subject }) })).id;
+    const options = { events: ['messageReceived' as const] };
+    const ids = (result: Awaited<ReturnType<typeof poll>>) => result.events.map((e) => ('message' in e ? e.message.id : `error: ${e.error?.message}`));
+    const stored = (result: Awaited<ReturnType<typeof poll>>) => JSON.parse(JSON.stringify(result.state)) as Awaited<ReturnType<typeof seed>>;
+    await send('before the trigger');
+    let state = await seed(reader, options);
+    const a = await send('a');
+    const first = await poll(reader, state, options);
+    expect(ids(first)).toEqual([a]);
+    state = stored(first);
+    // Committed after `a` was emitted but stamped a second before it: now listed before `a`.
+    const late = await send('late');
+    own.backdateMessage(late, new Date(Date.parse((await reader.client.getMessage(a)).createdAt) - 1000).toISOString());
+    const second = await poll(reader, state, options);
+    expect(ids(second)).toEqual([late]);
+    state = stored(second);
+    expect(ids(await poll(reader, state, options))).toEqual([]);
+    const b = await send('b');
+    const third = await poll(reader, state, options);
+    expect(ids(third)).toEqual([b]);
+    expect(ids(await poll(reader, stored(third), options))).toEqual([]);
+  } finally {
+    await own.close();
+  }
+});
