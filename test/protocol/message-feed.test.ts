@@ -137,7 +137,7 @@ test('a message that becomes visible late (listed before one already emitted) is
     await relate(reader, writer);
     const send = async (subject: string) => (await sendMessage(writer, { recipients: [reader.address], content: buildMail({ to: [reader.address], subject, body: subject }) })).id;
     const options = { events: ['messageReceived' as const] };
-    const ids = (result: Awaited<ReturnType<typeof poll>>) => result.events.map((e) => ('message' in e ? e.message.id : `error: ${e.error?.message}`));
+    const ids = (result: Awaited<ReturnType<typeof poll>>) => result.events.map((e) => ('message' in e ? e.message.id : 'error' in e ? `error: ${e.error.message}` : e.event));
     const stored = (result: Awaited<ReturnType<typeof poll>>) => JSON.parse(JSON.stringify(result.state)) as Awaited<ReturnType<typeof seed>>;
     await send('before the trigger');
     let state = await seed(reader, options);
