@@ -183,11 +183,17 @@ export class HttpClient {
    * config merging, proxy lookup and adapters), about a tenth of a warm Mail send.
    */
   private async exchange(spec: RequestSpec, method: string, authorization?: string): Promise<RawResponse> {
-    const { headers, data } = this.prepare(spec, authorization);
-    if (proxied() || (data !== undefined && typeof data !== 'string' && !Buffer.isBuffer(data))) return this.send(spec, method, authorization);
+    if (proxied()) return this.send(spec, method, authorization);
+    const prepared = this.prepare(spec, authorization);
+    const { headers, data } = prepared;
+    if (data !== undefined && typeof data !== 'string' && !Buffer.isBuffer(data)) return this.send(spec, method, authorization, prepared);
+    return exchange(method, this.urlOf(spec), headers, data as string | Buffer | undefined, spec.timeoutMs ?? this.options.timeoutMs);
+  }
+
+  private urlOf(spec: RequestSpec): URL {
     const url = new URL(this.baseUrl + spec.path);
     if (spec.query?.size) url.search = spec.query.toString();
-    return exchange(method, url, headers, data as string | Buffer | undefined, spec.timeoutMs ?? this.options.timeoutMs);
+    return url;
   }
 
   /** Headers and body of a request as sent: JSON values serialised, a body source as a stream. */
@@ -206,8 +212,8 @@ export class HttpClient {
     return { headers, data };
   }
 
-  private async send(spec: RequestSpec, method: string, authorization?: string): Promise<AxiosResponse<Buffer>> {
-    const { headers, data } = this.prepare(spec, authorization);
+  private async send(spec: RequestSpec, method: string, authorization?: string, prepared = this.prepare(spec, authorization)): Promise<AxiosResponse<Buffer>> {
+    const { headers, data } = prepared;
     return (await this.axios()).request<Buffer>({
       method,
       url: spec.path,
@@ -257,8 +263,7 @@ export class HttpClient {
     let status: number;
     let headers: Record<string, unknown>;
     const size = spec.source?.length ?? spec.expectedBytes;
-    const url = new URL(this.baseUrl + spec.path);
-    if (spec.query?.size) url.search = spec.query.toString();
+    const url = this.urlOf(spec);
     if (proxied()) {
       const response = (await this.send(spec, method, authorization)) as unknown as AxiosResponse<Readable>;
       status = response.status;

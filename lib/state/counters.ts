@@ -67,7 +67,7 @@ export class CounterReservations {
         throw new CryptoError('crypto.cipher.counterOutOfRange', `relationship ${relationshipId} has used all 2^32 counters`);
       }
       const end = Math.min(from + this.blockSize, MAX_COUNTER + 1);
-      const peerPublic = entry.peerPublic ?? this.entries.learned.get(relationshipId)?.peerPublic;
+      const peerPublic = entry.peerPublic ?? this.entries.verifiedPeerPublic.get(relationshipId);
       const changes: Change[] = [entryChange({ ...entry, peerPublic, next: end }, 'keep')];
       if (this.entries.usedByEarlierVersion && this.entries.legacyCounter(relationshipId) !== POISONED_COUNTER) {
         changes.push({ collection: 'n8n.counters', id: relationshipId, value: { next: POISONED_COUNTER }, unbound: true });
@@ -75,7 +75,7 @@ export class CounterReservations {
       return { changes, result: { next: from, end } };
     });
     this.stats.blocksReserved++;
-    this.entries.learned.delete(relationshipId);
+    this.entries.verifiedPeerPublic.delete(relationshipId);
     return block;
   }
 }

@@ -187,8 +187,8 @@ export const POISONED_COUNTER = MAX_COUNTER + 1;
 export class RelationshipEntries {
   private readonly entries = new Map<string, RelationshipEntry | DatawalletEntryError>();
   private readonly byPeer = new Map<string, Set<string>>();
-  /** Fields this process learned of an entry (e.g. `peerPublic`, once verified) that the entry's next counter reservation writes too. */
-  readonly learned = new Map<string, Pick<RelationshipEntry, 'peerPublic'>>();
+  /** `peerPublic` this process verified for entries that lack it: the entry's next counter reservation writes it too. */
+  readonly verifiedPeerPublic = new Map<string, string>();
 
   /** Rebuilt on demand after an entry came, went, or changed what a listing shows (not after counter reservations). */
   private listing: Listing | undefined;

@@ -54,7 +54,7 @@ export function relationshipKeys(ctx: Participant, dto: RelationshipDto, role: R
   const { keys, peerPublic } = deriveKeys(ctx, dto, role, publicRequest);
   cache.set(dto.id, keys);
   // Verified now: the entry's next counter reservation keeps it, so later processes skip this read.
-  if (ctx.registry.find(dto.id)?.peerPublic === undefined) ctx.registry.learned.set(dto.id, { peerPublic });
+  if (ctx.registry.find(dto.id)?.peerPublic === undefined) ctx.registry.verifiedPeerPublic.set(dto.id, peerPublic);
   return keys;
 }
 
@@ -81,6 +81,11 @@ export function entryRelationshipKeys(ctx: Participant, entry: RelationshipEntry
   }
   cache.set(entry.id, keys);
   return keys;
+}
+
+/** An entry's `peerPublic` as the templator keeps it: the public part of the requestor's request. */
+export function requestPeerPublic(publicRequest: RelationshipPublicRequest): string {
+  return JSON.stringify(relationshipPublicRequestToJson(publicRequest, false));
 }
 
 function cacheOf(ctx: Participant): Map<string, RelationshipKeys> {
@@ -130,7 +135,7 @@ function deriveKeys(ctx: Participant, dto: RelationshipDto, role: RelationshipRo
     }
     const keys = templatorKeys(ctx, publicResponse.sta.nnc, publicRequest);
     verifyAcceptance(dto, outer, keys.transmit, own.signature.pub, what);
-    return { keys, peerPublic: JSON.stringify(relationshipPublicRequestToJson(publicRequest, false)) };
+    return { keys, peerPublic: requestPeerPublic(publicRequest) };
   }
   const keys = requestorKeys(ctx, publicRequest.nnc, publicResponse);
   // Hardening the reference client skips: the acceptance must decrypt and be signed by the peer.

@@ -9,7 +9,6 @@ import {
   generateNonce,
   jsonToBase64Url,
   parseRelationshipPublicRequest,
-  relationshipPublicRequestToJson,
   relationshipPublicResponseToJson,
   toBase64Url,
   utf8,
@@ -18,6 +17,7 @@ import { ProtocolError, readById } from '../errors';
 import type { Participant } from '../participant';
 import { cryptoJson, transportStringify } from '../serialize';
 import { openRegistry, recordOwnAction } from './entries';
+import { requestPeerPublic } from './keys';
 import { openRelationship } from './open';
 import { peerDisplayName } from './peer-name';
 import { baseView, parseOuter, signedEnvelope, type Relationship } from './record';
@@ -70,7 +70,6 @@ export async function acceptRelationship(ctx: Participant, id: string): Promise<
   });
   const accepted = await ctx.client.acceptRelationship(id, jsonToBase64Url(outerResponse));
   // The request was verified above: its public keys (with N_A) give this relationship's keys from the entry alone.
-  const peerPublic = JSON.stringify(relationshipPublicRequestToJson(publicRequest, false));
-  await recordOwnAction(ctx, accepted, { salt: toBase64Url(baseNonce), peerName: peerDisplayName(request), peerPublic });
+  await recordOwnAction(ctx, accepted, { salt: toBase64Url(baseNonce), peerName: peerDisplayName(request), peerPublic: requestPeerPublic(publicRequest) });
   return openRelationship(ctx, { ...accepted, creationContent: dto.creationContent, creationResponseContent: jsonToBase64Url(outerResponse) });
 }
