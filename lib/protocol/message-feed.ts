@@ -4,36 +4,45 @@ import type { Participant } from './participant';
 /**
  * Reading the message list from its tail. The Backbone lists an identity's messages oldest first
  * and has no date filter, so a naive poll costs O(all messages). We remember how many messages
- * there were; the next read starts at the page holding the first unseen one and only walks back
- * while a page may still hold messages newer than the watermark. Nothing new costs one request for
- * one record (`nothingNew`), whatever the list's length; a cursor that starts now reads only the tail
- * (`readTail`). npm run bench shows both with 1,000 and 10,000 old messages.
+ * there were and which one stood last (`tail`). A read first asks for that one record (page `total`
+ * of size 1): still the same message and the same count, nothing is new — one request whatever the
+ * list's length; the same message and a higher count, messages were only appended — the read goes
+ * forward from it, O(new). Anything else (a message listed before the tail: one that became visible
+ * late; or messages hidden) sends the read to the look-back window: from the page holding message
+ * number `total`, back while a page may still hold messages newer than `watermark − lookBackMs`.
+ * npm run bench shows the costs with 1,000 and 10,000 old messages.
  *
- * Exactly-once is the caller's job (the trigger): this returns every message newer than
- * `watermark − lookBackMs` that is not in `seen`, so a message that becomes visible late (its
+ * Exactly-once is the caller's job (the trigger): a read returns every message after the tail, or
+ * every message inside the window that is not in `seen`, so a message that becomes visible late (its
  * createdAt a little older than one already read) is still caught.
  */
 
+/** A handled message: its id and createdAt (the caller forgets it once it leaves the look-back window). */
+export type SeenMessage = [id: string, createdAt: string];
+
 export interface FeedPosition {
-  /** Total number of messages at the last read. */
+  /** Total number of messages at the last read (or the position of the last one handled). */
   total: number;
   /** createdAt of the newest message emitted or skipped. */
   watermark?: string;
-  /** Ids with createdAt ≥ watermark − lookBack that were already handled. */
-  seen: string[];
+  /** Messages with createdAt ≥ watermark − lookBack that were already handled. */
+  seen: SeenMessage[];
+  /** The id of the message at position `total`, when it and every message listed before it were handled. */
+  tail?: string;
 }
 
 export interface FeedRead {
-  /** New messages, oldest first. */
+  /** New messages: in list order after a forward read, otherwise oldest first. */
   messages: MessageDto[];
-  /**
-   * Every message read whose createdAt lies inside the look-back window, handled ones included: the
-   * caller keeps only these of its `seen` ids (an id not among them has left the window). Absent when
-   * one record showed that nothing changed: the caller's `seen` stands as it is.
-   */
-  window?: { id: string; createdAt: string }[];
   /** Total at this read. */
   total: number;
+  /** The id at position `total` when the read proved the whole list up to it (absent: the next read reads the window). */
+  tail?: string;
+  /**
+   * Set when `messages` are the list's positions `from`, `from + 1`, … up to `total` (a forward read
+   * that saw the list settled): a caller that handles only the first k can stand at position from + k − 1.
+   */
+  from?: number;
   /** Requests made (for benchmarks). */
   requests: number;
 }
@@ -45,45 +54,74 @@ function tooOld(dto: MessageDto, floor: number): boolean {
   return Date.parse(dto.createdAt) < floor;
 }
 
-type PageReader = (page: number, size: number) => Promise<{ items: MessageDto[]; pagination?: { totalRecords: number } }>;
+type Page = { items: MessageDto[]; pagination?: { totalRecords: number; totalPages?: number } };
+type PageReader = (page: number, size?: number) => Promise<Page>;
+
+/** The count a page reports. The Backbone omits pagination for a list of one page, so there it is the page's length. */
+function totalOf(page: Page, pageNumber: number, otherwise: number): number {
+  return page.pagination?.totalRecords ?? (pageNumber === 1 ? page.items.length : otherwise);
+}
 
 /**
- * Whether the list is as the cursor left it, from one record: the message at position `total` (page
- * `total` of size 1) must still be one the cursor handled — the newest — and the count unchanged.
- * The count is real only for a full page (the Backbone computes it from the page otherwise), which
- * a page of one record that exists is. Anything else (a longer or shorter list, another message at
- * that position, a cursor that handled none) sends the caller to the full read.
- *
- * Not seen here: a message that becomes visible late while our own identity hides exactly as many
- * (decomposing a relationship) in the same interval; the next read that sees a change catches it if
- * it is still inside the look-back window.
+ * Messages appended after the tail, when the page holding position `total` still has the tail
+ * there (the one record said so, but the list may have changed since). Pages after it are read to
+ * the end. A message listed before the tail meanwhile shifts the later pages, so one message comes
+ * twice; one hidden shifts them back, so the pages hold fewer than the count: either way what was
+ * read is returned without a tail, and the next read covers the window. (One of each during the
+ * same read cancel out: the limit of the one-record check too.) Undefined: the tail moved.
  */
-async function nothingNew(position: FeedPosition, fetch: PageReader): Promise<boolean> {
-  if (position.total === 0) return (await fetch(1, 1)).items.length === 0;
-  if (!position.seen.length) return false;
-  const page = await fetch(position.total, 1);
-  const total = page.pagination?.totalRecords ?? page.items.length;
-  return total === position.total && page.items.length === 1 && position.seen.includes(page.items[0].id);
+async function readForward(position: FeedPosition, seen: Set<string>, fetch: PageReader, pageSize: number): Promise<Omit<FeedRead, 'requests'> | undefined> {
+  const pageNumber = Math.ceil(position.total / pageSize);
+  const first = await fetch(pageNumber);
+  const at = position.total - 1 - (pageNumber - 1) * pageSize;
+  if (first.items[at]?.id !== position.tail) return undefined;
+  const total = totalOf(first, pageNumber, position.total);
+  const lastPage = Math.max(pageNumber, first.pagination?.totalPages ?? pageNumber);
+  const listed = first.items.slice(at + 1);
+  let last = first;
+  for (let p = pageNumber + 1; p <= lastPage; p++) {
+    last = await fetch(p);
+    listed.push(...last.items);
+  }
+  const fresh = [...new Map(listed.filter((dto) => !seen.has(dto.id)).map((dto) => [dto.id, dto])).values()];
+  const consecutive = fresh.length === listed.length && position.total + listed.length === total;
+  const tail = consecutive ? (last.items[last.items.length - 1]?.id ?? position.tail) : undefined;
+  return { messages: fresh, total, tail, ...(consecutive && fresh.length ? { from: position.total + 1 } : {}) };
 }
 
 export async function readFeed(ctx: Participant, position: FeedPosition, pageSize = FEED_PAGE_SIZE, lookBackMs = FEED_LOOK_BACK_MS): Promise<FeedRead> {
-  const seen = new Set(position.seen);
+  const seen = new Set(position.seen.map(([id]) => id));
   const floor = position.watermark ? Date.parse(position.watermark) - lookBackMs : -Infinity;
   let requests = 0;
-  const fetch = async (page: number, size = pageSize) => {
+  const fetch: PageReader = async (page, size = pageSize) => {
     requests++;
     return ctx.client.messagesPage(page, size);
   };
-  if (await nothingNew(position, fetch)) return { messages: [], total: position.total, requests };
 
-  // Start at the page that holds message number `total` (1-based), i.e. where new ones begin.
+  // One record: is the message at position `total` still the one the cursor handled there?
+  if (position.total === 0) {
+    if ((await fetch(1, 1)).items.length === 0) return { messages: [], total: 0, requests };
+  } else if (position.tail || seen.size) {
+    const probe = await fetch(position.total, 1);
+    const there = probe.items.length === 1 ? probe.items[0].id : undefined;
+    const total = totalOf(probe, position.total, position.total);
+    // A cursor without a tail (capped, or of an earlier version) vouches only for its seen ids, and only when the count is unchanged.
+    const handledThere = there !== undefined && (position.tail ? there === position.tail : seen.has(there));
+    if (handledThere && total === position.total) return { messages: [], total, tail: position.tail, requests };
+    if (handledThere && position.tail && total > position.total) {
+      const forward = await readForward(position, seen, fetch, pageSize);
+      if (forward) return { ...forward, requests };
+    }
+  }
+
+  // The window: start at the page that holds message number `total` (1-based), i.e. where new ones begin.
   let pageNumber = Math.max(1, Math.ceil(Math.max(position.total, 1) / pageSize));
   let page = await fetch(pageNumber);
-  let total = page.pagination?.totalRecords ?? (pageNumber === 1 ? page.items.length : position.total);
+  let total = totalOf(page, pageNumber, position.total);
   if (page.items.length === 0 && pageNumber > 1) {
     // The list shrank (e.g. a decomposed relationship hid messages): start again from the real last page.
     const probe = await fetch(1);
-    total = probe.pagination?.totalRecords ?? probe.items.length;
+    total = totalOf(probe, 1, 0);
     pageNumber = Math.max(1, Math.ceil(total / pageSize));
     page = pageNumber === 1 ? probe : await fetch(pageNumber);
   }
@@ -104,7 +142,11 @@ export async function readFeed(ctx: Participant, position: FeedPosition, pageSiz
   const unique = [...new Map(inWindow.filter((dto) => !seen.has(dto.id)).map((m) => [m.id, m])).values()];
   // Messages of the same instant keep the Platform's list order (the sort is stable).
   unique.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
-  return { messages: unique, window: inWindow.map((dto) => ({ id: dto.id, createdAt: dto.createdAt })), total, requests };
+  // Its last message is the tail when the last page holds what the count says. A message listed
+  // before it after this read moves it off position `total`, which the next read's one record sees.
+  const lastItems = pages.get(lastPage) ?? [];
+  const complete = (lastPage - 1) * pageSize + lastItems.length === total;
+  return { messages: unique, total, ...(complete && lastItems.length ? { tail: lastItems[lastItems.length - 1].id } : {}), requests };
 }
 
 /**
@@ -115,7 +157,7 @@ export async function readFeed(ctx: Participant, position: FeedPosition, pageSiz
 export async function readTail(ctx: Participant, pageSize = FEED_PAGE_SIZE, lookBackMs = FEED_LOOK_BACK_MS): Promise<FeedRead> {
   const probe = await ctx.client.messagesPage(1, 1);
   const total = probe.pagination?.totalRecords ?? probe.items.length;
-  if (total <= 1) return { messages: probe.items, total, requests: 1 };
+  if (total <= 1) return { messages: probe.items, total, ...(probe.items.length ? { tail: probe.items[0].id } : {}), requests: 1 };
   const [newest] = (await ctx.client.messagesPage(total, 1)).items;
   // The list shrank between the two reads: read it whole, as a cursor without a position does.
   const read = await readFeed(ctx, newest ? { total, watermark: newest.createdAt, seen: [] } : { total: 0, seen: [] }, pageSize, lookBackMs);

@@ -19,6 +19,7 @@ import {
   type Participant,
   type Relationship,
   type RelationshipEntry,
+  type SeenMessage,
 } from '../../lib/protocol';
 import { requestEventsOf, wantsRequestEvents, type RequestEventName, type RequestTriggerEvent } from './request-events';
 
@@ -128,7 +129,8 @@ export async function seed(participant: Participant, options: PollOptions, exist
     state.messages = {
       total: read.total,
       watermark: newest?.createdAt,
-      seen: read.messages.filter((m) => Date.parse(m.createdAt) >= floor).map((m) => m.id),
+      seen: read.messages.filter((m) => Date.parse(m.createdAt) >= floor).map((m): SeenMessage => [m.id, m.createdAt]),
+      ...(read.tail ? { tail: read.tail } : {}),
     };
   }
   if (missing.relationships || missing.templates) {
@@ -171,12 +173,26 @@ function matches(dto: MessageDto, options: PollOptions): boolean {
 }
 
 /**
+ * The message cursor as stored. One written by an earlier version kept `seen` as bare ids: they are
+ * dated with its watermark, the newest they can be, so none is forgotten early (each is kept at most
+ * one window longer than needed). It has no tail, so its first read covers the window.
+ */
+function storedCursor(stored: MessageCursor | undefined): MessageCursor {
+  if (!stored) return { total: 0, seen: [] };
+  const dated = (entry: SeenMessage | string): SeenMessage => (typeof entry === 'string' ? [entry, stored.watermark ?? ''] : entry);
+  return { ...stored, seen: (stored.seen as (SeenMessage | string)[]).map(dated) };
+}
+
+/**
  * New messages since the cursor. The cursor stays bounded by the look-back window, not by the total:
- * `seen` keeps only ids the feed still reads inside the window, `recent` only the digests of emitted
+ * `seen` keeps only handled messages created inside the window, `recent` only the digests of emitted
  * messages whose (clamped) signed time lies within the window plus REPLAY_TOLERANCE_MS — a message the
  * Platform serves again under a new id is either refused by openMessage for its age or found here.
+ * When a poll handles only the first of the messages a forward read found (maxMessages), the cursor
+ * stands on the last one handled, so the next poll reads forward from there.
  */
-async function pollMessages(participant: Participant, position: MessageCursor, options: PollOptions): Promise<{ events: TriggerEvent[]; cursor: MessageCursor }> {
+async function pollMessages(participant: Participant, stored: MessageCursor | undefined, options: PollOptions): Promise<{ events: TriggerEvent[]; cursor: MessageCursor }> {
+  const position = storedCursor(stored);
   const events: TriggerEvent[] = [];
   const read = await readFeed(participant, position);
   const max = options.maxMessages ?? 100;
@@ -200,10 +216,14 @@ async function pollMessages(participant: Participant, position: MessageCursor, o
   }
   const watermark = handled.reduce((w, d) => (!w || d.createdAt > w ? d.createdAt : w), position.watermark);
   const floor = watermark ? Date.parse(watermark) - FEED_LOOK_BACK_MS : -Infinity;
-  const handledIds = new Set([...position.seen, ...handled.map((d) => d.id)]);
-  const seen = read.window ? [...new Set(read.window.filter((m) => handledIds.has(m.id) && Date.parse(m.createdAt) >= floor).map((m) => m.id))] : position.seen;
+  const dates = new Map(position.seen);
+  for (const dto of handled) dates.set(dto.id, dto.createdAt);
+  const seen = [...dates].filter(([, createdAt]) => Date.parse(createdAt) >= floor);
   const kept = [...recent].filter(([, r]) => Date.parse(r.keep) >= floor - REPLAY_TOLERANCE_MS).map(([digest, r]): RecentDigest => [digest, r.id, r.keep]);
-  return { events, cursor: { total: read.total, watermark, seen, ...(kept.length ? { recent: kept } : {}) } };
+  const all = handled.length === read.messages.length;
+  const last = handled[handled.length - 1];
+  const stand = all ? { total: read.total, tail: read.tail } : read.from !== undefined && last ? { total: read.from + handled.length - 1, tail: last.id } : { total: read.total };
+  return { events, cursor: { ...stand, watermark, seen, ...(kept.length ? { recent: kept } : {}) } };
 }
 
 export async function poll(participant: Participant, state: TriggerState, options: PollOptions): Promise<{ events: TriggerEvent[]; state: TriggerState }> {
@@ -211,7 +231,7 @@ export async function poll(participant: Participant, state: TriggerState, option
   const next: TriggerState = { ...state, v: 1 };
 
   if (wantsMessages(options)) {
-    const polled = await pollMessages(participant, state.messages ?? { total: 0, seen: [] }, options);
+    const polled = await pollMessages(participant, state.messages, options);
     events.push(...polled.events);
     next.messages = polled.cursor;
   }

@@ -195,7 +195,7 @@ test('A sends with `n8n execute`, B\'s active trigger receives and replies, file
   // The trigger's cursor was saved with the execution it started.
   const exported = path.join(homeB.dir, 'exported.json');
   await cli(homeB, ['export:workflow', '--id=e2eReplyB0000001', `--output=${exported}`]);
-  const [workflow] = JSON.parse(fs.readFileSync(exported, 'utf8')) as { staticData?: Record<string, { cursor?: { messages?: { total: number; seen: string[] } } }> }[];
+  const [workflow] = JSON.parse(fs.readFileSync(exported, 'utf8')) as { staticData?: Record<string, { cursor?: { messages?: { total: number; seen: [string, string][] } } }> }[];
   const cursor = workflow.staticData?.['node:New Mail']?.cursor;
   expect(cursor?.messages?.total).toBeGreaterThanOrEqual(1);
   expect(cursor?.messages?.seen.length).toBeGreaterThanOrEqual(1);
