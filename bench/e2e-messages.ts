@@ -30,13 +30,45 @@ export interface MessagesResult {
   oursReceiveMs: number;
   transportSendMs: number;
   transportReceiveMs: number;
+  /** CPU of this process per phase (best round): the clients' own work when the Platform runs in a child process. */
+  oursSendCpuMs: number;
+  oursReceiveCpuMs: number;
+  transportSendCpuMs: number;
+  transportReceiveCpuMs: number;
   oursPolls: number;
   transportSyncs: number;
 }
 
 const ATTACHMENT_BYTES = 1024;
 
-async function oursSide(platform: BenchPlatform): Promise<(n: number) => Promise<{ sendMs: number; receiveMs: number; polls: number }>> {
+/** CPU time (user + system, ms) this process spent since `from`: with BENCH_PLATFORM=child, the client's alone. */
+const cpuMs = (from?: NodeJS.CpuUsage): number => {
+  const used = process.cpuUsage(from);
+  return (used.user + used.system) / 1000;
+};
+
+interface Round {
+  sendMs: number;
+  receiveMs: number;
+  sendCpuMs: number;
+  receiveCpuMs: number;
+  polls: number;
+}
+
+/** One round: N sends, then receiving them all, each phase timed on the clock and in this process' CPU. */
+async function timed(n: number, send: (i: number) => Promise<unknown>, receive: (n: number) => Promise<number>): Promise<Round> {
+  let t = now();
+  let cpu = process.cpuUsage();
+  for (let i = 0; i < n; i++) await send(i);
+  const sendMs = now() - t;
+  const sendCpuMs = cpuMs(cpu);
+  t = now();
+  cpu = process.cpuUsage();
+  const polls = await receive(n);
+  return { sendMs, receiveMs: now() - t, sendCpuMs, receiveCpuMs: cpuMs(cpu), polls };
+}
+
+async function oursSide(platform: BenchPlatform): Promise<(n: number) => Promise<Round>> {
   const { a, b } = await ourPair(platform.baseUrl);
   const options = { events: ['messageReceived' as const] };
   let state = JSON.stringify(await seed(b, options));
@@ -67,17 +99,10 @@ async function oursSide(platform: BenchPlatform): Promise<(n: number) => Promise
   };
   await send(-1); // warm-up: one message through the whole path
   await receive(1);
-  return async (n) => {
-    let t = now();
-    for (let i = 0; i < n; i++) await send(i);
-    const sendMs = now() - t;
-    t = now();
-    const polls = await receive(n);
-    return { sendMs, receiveMs: now() - t, polls };
-  };
+  return (n) => timed(n, send, receive);
 }
 
-async function transportSide(platform: BenchPlatform): Promise<{ run: (n: number) => Promise<{ sendMs: number; receiveMs: number; polls: number }>; close: () => Promise<void> }> {
+async function transportSide(platform: BenchPlatform): Promise<{ run: (n: number) => Promise<Round>; close: () => Promise<void> }> {
   const { a: ta, b: tb } = await transportPair(platform.baseUrl, 'msg');
   const send = (i: number): Promise<unknown> =>
     ta.sendMail(tb, {
@@ -103,14 +128,7 @@ async function transportSide(platform: BenchPlatform): Promise<{ run: (n: number
   await send(-1);
   await receive(1);
   return {
-    run: async (n) => {
-      let t = now();
-      for (let i = 0; i < n; i++) await send(i);
-      const sendMs = now() - t;
-      t = now();
-      const polls = await receive(n);
-      return { sendMs, receiveMs: now() - t, polls };
-    },
+    run: (n) => timed(n, send, receive),
     close: async () => {
       await ta.close();
       await tb.close();
@@ -122,7 +140,18 @@ async function transportSide(platform: BenchPlatform): Promise<{ run: (n: number
 export async function benchMessages(platform: BenchPlatform, n: number, rounds: number): Promise<MessagesResult> {
   const ours = await oursSide(platform);
   const theirs = await transportSide(platform);
-  const best = { oursSendMs: Infinity, oursReceiveMs: Infinity, transportSendMs: Infinity, transportReceiveMs: Infinity, oursPolls: 0, transportSyncs: 0 };
+  const best = {
+    oursSendMs: Infinity,
+    oursReceiveMs: Infinity,
+    transportSendMs: Infinity,
+    transportReceiveMs: Infinity,
+    oursSendCpuMs: Infinity,
+    oursReceiveCpuMs: Infinity,
+    transportSendCpuMs: Infinity,
+    transportReceiveCpuMs: Infinity,
+    oursPolls: 0,
+    transportSyncs: 0,
+  };
   for (let r = 0; r < rounds; r++) {
     const o = await ours(n);
     const t = await theirs.run(n);
@@ -130,6 +159,10 @@ export async function benchMessages(platform: BenchPlatform, n: number, rounds: 
     best.oursReceiveMs = Math.min(best.oursReceiveMs, o.receiveMs);
     best.transportSendMs = Math.min(best.transportSendMs, t.sendMs);
     best.transportReceiveMs = Math.min(best.transportReceiveMs, t.receiveMs);
+    best.oursSendCpuMs = Math.min(best.oursSendCpuMs, o.sendCpuMs);
+    best.oursReceiveCpuMs = Math.min(best.oursReceiveCpuMs, o.receiveCpuMs);
+    best.transportSendCpuMs = Math.min(best.transportSendCpuMs, t.sendCpuMs);
+    best.transportReceiveCpuMs = Math.min(best.transportReceiveCpuMs, t.receiveCpuMs);
     best.oursPolls = o.polls;
     best.transportSyncs = t.polls;
   }

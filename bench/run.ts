@@ -144,6 +144,16 @@ async function main(): Promise<void> {
           summary[`messages_${key}_per_s_transport`] = round(rate(theirs), 1);
           summary[`messages_${key}_ours_over_transport`] = round(theirs / ours);
         }
+        // CPU of this process: with BENCH_PLATFORM=child the clients' own work, without the Platform's.
+        const cpuOurs = m.oursSendCpuMs + m.oursReceiveCpuMs;
+        const cpuTheirs = m.transportSendCpuMs + m.transportReceiveCpuMs;
+        const clientOnly = platform.where !== 'in-process';
+        console.log(
+          `CPU of this process per Mail${clientOnly ? ' (the clients alone: the Platform runs in a child process)' : ' (clients and the in-process Platform)'}: ours ${(cpuOurs / m.n).toFixed(2)} ms (send ${(m.oursSendCpuMs / m.n).toFixed(2)}, receive ${(m.oursReceiveCpuMs / m.n).toFixed(2)}), transport ${(cpuTheirs / m.n).toFixed(2)} ms (send ${(m.transportSendCpuMs / m.n).toFixed(2)}, receive ${(m.transportReceiveCpuMs / m.n).toFixed(2)}), ${(cpuTheirs / cpuOurs).toFixed(2)}x`,
+        );
+        summary[`messages_round_trip_cpu_ms_per_mail_ours${clientOnly ? '_client' : ''}`] = round(cpuOurs / m.n, 3);
+        summary[`messages_round_trip_cpu_ms_per_mail_transport${clientOnly ? '_client' : ''}`] = round(cpuTheirs / m.n, 3);
+        summary[`messages_round_trip_cpu_ours_over_transport${clientOnly ? '_client' : ''}`] = round(cpuTheirs / cpuOurs);
         summary.messages_n = m.n;
         summary.messages_attachment_bytes = m.attachmentBytes;
         summary.messages_rounds_best_of = rounds;
