@@ -1,6 +1,7 @@
 import type { IDataObject, INodeExecutionData, INodeType, INodeTypeDescription, IPollFunctions, ITriggerFunctions } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 import { attachmentsToBinary } from '../shared/binary';
+import { DOWNLOADS_AT_ONCE, limiter, settle, type Settled } from '../shared/limited';
 import { toNodeError } from '../shared/errors';
 import { messageToJson, relationshipToJson, simplifyMessage } from '../shared/output';
 import { incomingRequestToJson, takenAnswerToJson } from '../shared/request-output';
@@ -199,6 +200,18 @@ ctx: IPollFunctions | ITriggerFunctions,
   const items: INodeExecutionData[] = [];
   const senders = events.flatMap((e) => ('message' in e ? [e.message.createdBy] : []));
   const names = senders.length ? await peerDisplayNamesByAddress(participant, senders) : new Map<string, string>();
+  // Every message's attachments start downloading now, a few at a time across the whole poll; the
+  // items are still built in order, each waiting for its own.
+  const gate = limiter(DOWNLOADS_AT_ONCE);
+  const prefix = (options.binaryPrefix as string) || 'attachment_';
+  const downloads = new Map<TriggerEvent, Promise<Settled<Awaited<ReturnType<typeof attachmentsToBinary>>>>>();
+  if (options.downloadAttachments) {
+    for (const e of events) {
+      if (e.event === 'messageReceived' && 'message' in e && e.message.attachments.length) {
+        downloads.set(e, settle(attachmentsToBinary(ctx, participant, e.message.attachments, prefix, gate)));
+      }
+    }
+  }
   for (const e of events) {
     if (e.event === 'requestReceived' || e.event === 'requestAnswered') {
       items.push({ json: e.event === 'requestReceived' ? { event: e.event, ...incomingRequestToJson(e.request) } : { event: e.event, ...takenAnswerToJson(e.answer) } });
@@ -225,14 +238,15 @@ ctx: IPollFunctions | ITriggerFunctions,
     }
     const json: IDataObject = { event: e.event, ...(simplify ? simplifyMessage(e.message) : messageToJson(e.message)), peerDisplayName: names.get(e.message.createdBy) };
     const item: INodeExecutionData = { json };
-    if (options.downloadAttachments && e.message.attachments.length) {
-      try {
-        const { binary, files } = await attachmentsToBinary(ctx, participant, e.message.attachments, (options.binaryPrefix as string) || 'attachment_');
-        item.binary = binary;
-        json.attachmentFiles = files;
-      } catch (error) {
+    const download = downloads.get(e);
+    if (download) {
+      const result = await download;
+      if (result.ok) {
+        item.binary = result.value.binary;
+        json.attachmentFiles = result.value.files;
+      } else {
         // The message is emitted anyway (the cursor moves past it); the failure is part of the item.
-        json.attachmentError = error instanceof Error ? error.message : String(error);
+        json.attachmentError = result.error instanceof Error ? result.error.message : String(result.error);
       }
     }
     items.push(item);

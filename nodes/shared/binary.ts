@@ -1,6 +1,7 @@
 import type { IBinaryData, IExecuteFunctions, IPollFunctions, ITriggerFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 import { downloadFile, type FileReference, type Participant } from '../../lib/protocol';
+import { DOWNLOADS_AT_ONCE, limiter } from './limited';
 
 /** Binary data in and out, only through n8n's helpers (works in every binary storage mode). */
 
@@ -27,20 +28,42 @@ export async function readBinary(ctx: IExecuteFunctions, itemIndex: number, prop
   return { data, meta };
 }
 
-/** Downloads attachments into binary properties named <prefix><index>. */
+export interface AttachmentFile {
+  property: string;
+  id: string;
+  filename: string;
+  mimetype: string;
+  size: number;
+}
+
+/**
+ * Downloads attachments into binary properties named <prefix><index>, a few at a time through
+ * `gate` (shared by every message of a poll; by default one of its own). All are waited for; if
+ * any fails, the first failure in attachment order is thrown.
+ */
 export async function attachmentsToBinary(
   ctx: IExecuteFunctions | IPollFunctions | ITriggerFunctions,
   participant: Participant,
   attachments: FileReference[],
   prefix: string,
-): Promise<{ binary: Record<string, IBinaryData>; files: { property: string; id: string; filename: string; mimetype: string; size: number }[] }> {
+  gate = limiter(DOWNLOADS_AT_ONCE),
+): Promise<{ binary: Record<string, IBinaryData>; files: AttachmentFile[] }> {
+  const settled = await Promise.all(
+    attachments.map((reference, i) =>
+      gate(async () => {
+        const { file, content } = await downloadFile(participant, reference);
+        const property = `${prefix}${i}`;
+        const data = await ctx.helpers.prepareBinaryData(content, file.filename, file.mimetype);
+        return { data, file: { property, id: file.id, filename: file.filename, mimetype: file.mimetype, size: file.filesize } };
+      }),
+    ),
+  );
   const binary: Record<string, IBinaryData> = {};
-  const files = [];
-  for (let i = 0; i < attachments.length; i++) {
-    const { file, content } = await downloadFile(participant, attachments[i]);
-    const property = `${prefix}${i}`;
-    binary[property] = await ctx.helpers.prepareBinaryData(content, file.filename, file.mimetype);
-    files.push({ property, id: file.id, filename: file.filename, mimetype: file.mimetype, size: file.filesize });
+  const files: AttachmentFile[] = [];
+  for (const s of settled) {
+    if (!s.ok) throw s.error;
+    binary[s.value.file.property] = s.value.data;
+    files.push(s.value.file);
   }
   return { binary, files };
 }

@@ -11,12 +11,14 @@ import {
   buildMail,
   changeRelationship,
   createTemplate,
+  deleteOwnFile,
   loadTemplate,
   requestRelationship,
   sendMessage,
   uploadFile,
   type Participant,
 } from '../../lib/protocol';
+import { DOWNLOADS_AT_ONCE } from '../../nodes/shared/limited';
 import { newParticipant } from '../helpers/participants';
 import { startProxy } from '../helpers/proxy';
 import { binaryBuffer, pollContext, type BinaryMode } from './context';
@@ -151,6 +153,50 @@ describe('messages', () => {
     expect(Object.keys(other.binary ?? {})).toEqual(['doc_0', 'doc_1']);
     expect(other.binary!.doc_0.data).toBe('filesystem-v2');
     expect(binaryBuffer(other.binary!.doc_0).equals(files[0].content)).toBe(true);
+  });
+
+  test('Download Attachments over a poll of several messages: a few downloads at once, items in order; a file that is gone fails only its own message', async () => {
+    const staticData: IDataObject = {};
+    const withDownload = { ...MESSAGES, options: { downloadAttachments: true } };
+    await trigger(withDownload, staticData);
+    const sent: { id: string; files: Buffer[] }[] = [];
+    for (let m = 0; m < 6; m++) {
+      const files = Array.from({ length: m === 2 ? 3 : 1 }, (_, f) => Buffer.from(`message ${m}, file ${f}`));
+      sent.push({ id: await mail(alice, `files ${m}`, files.map((content, f) => ({ content, filename: `m${m}f${f}.txt`, mimetype: 'text/plain' }))), files });
+    }
+    // The sender deletes the file of message 4: the Platform no longer serves it.
+    const gone = (await alice.client.getMessage(sent[4].id)).attachments[0].id;
+    await deleteOwnFile(alice, gone);
+    // Every file request takes 100 ms (a distant Platform); their starts show how many ran at once.
+    const starts: number[] = [];
+    platform.setFaults((req) => {
+      if (req.method !== 'GET' || !req.path.startsWith('/api/v2/Files/')) return undefined;
+      starts.push(Date.now());
+      return { delayMs: 100 };
+    });
+    let items;
+    try {
+      items = (await trigger(withDownload, staticData))!;
+    } finally {
+      platform.setFaults(undefined);
+    }
+    expect(idsOf(items)).toEqual(sent.map((s) => s.id));
+    sent.forEach((s, m) => {
+      const item = items[m];
+      if (m === 4) {
+        expect(item.json.attachmentError).toContain(gone);
+        expect(item.binary).toBeUndefined();
+        return;
+      }
+      expect(item.json.attachmentError).toBeUndefined();
+      expect(Object.keys(item.binary ?? {})).toEqual(s.files.map((_, f) => `attachment_${f}`));
+      s.files.forEach((content, f) => expect(binaryBuffer(item.binary![`attachment_${f}`]).equals(content)).toBe(true));
+    });
+    // At most DOWNLOADS_AT_ONCE downloads overlap (each is a metadata and a blob request), and more than one does.
+    const overlapping = Math.max(...starts.map((t) => starts.filter((u) => u >= t && u < t + 100).length));
+    expect(overlapping).toBeGreaterThan(1);
+    expect(overlapping).toBeLessThanOrEqual(DOWNLOADS_AT_ONCE);
+    expect(await trigger(withDownload, staticData)).toBeNull();
   });
 
   test('a message that cannot be decrypted or verified is emitted as an error item (not dropped), once', async () => {

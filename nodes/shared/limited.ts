@@ -1,0 +1,35 @@
+/**
+ * Work that waits on the network, run a few at a time: attachment downloads, each two round trips
+ * to the Platform (metadata, blob), would otherwise take the sum of their latencies.
+ */
+
+/** How many attachments a node downloads at once: latency overlaps, memory stays a few files. */
+export const DOWNLOADS_AT_ONCE = 4;
+
+export type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+/**
+ * A gate that lets `concurrency` tasks run at once; the rest wait their turn, in order. The promise
+ * it returns never rejects: it settles to the task's value or error, so results awaited later
+ * cannot go unhandled while earlier ones are awaited.
+ */
+export function limiter(concurrency: number): <T>(task: () => Promise<T>) => Promise<Settled<T>> {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(task: () => Promise<T>): Promise<Settled<T>> => {
+    if (running >= concurrency) await new Promise<void>((resolve) => waiting.push(resolve));
+    running++;
+    const result = await settle(Promise.resolve().then(task));
+    running--;
+    waiting.shift()?.();
+    return result;
+  };
+}
+
+/** A promise as one that never rejects (see Settled). */
+export function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
+  return promise.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+}
