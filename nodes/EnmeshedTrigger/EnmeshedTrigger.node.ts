@@ -1,7 +1,7 @@
 import type { IDataObject, INodeExecutionData, INodeType, INodeTypeDescription, IPollFunctions, ITriggerFunctions } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 import { attachmentsToBinary } from '../shared/binary';
-import { DOWNLOADS_AT_ONCE, limiter, settle, type Settled } from '../shared/limited';
+import { TRANSFERS_AT_ONCE, limiter, settle, type Settled } from '../shared/limited';
 import { toNodeError } from '../shared/errors';
 import { messageToJson, relationshipToJson, simplifyMessage } from '../shared/output';
 import { incomingRequestToJson, takenAnswerToJson } from '../shared/request-output';
@@ -202,7 +202,7 @@ ctx: IPollFunctions | ITriggerFunctions,
   const names = senders.length ? await peerDisplayNamesByAddress(participant, senders) : new Map<string, string>();
   // Every message's attachments start downloading now, a few at a time across the whole poll; the
   // items are still built in order, each waiting for its own.
-  const gate = limiter(DOWNLOADS_AT_ONCE);
+  const gate = limiter(TRANSFERS_AT_ONCE);
   const prefix = (options.binaryPrefix as string) || 'attachment_';
   const downloads = new Map<TriggerEvent, Promise<Settled<Awaited<ReturnType<typeof attachmentsToBinary>>>>>();
   if (options.downloadAttachments) {

@@ -1,7 +1,7 @@
 import type { IBinaryData, IExecuteFunctions, IPollFunctions, ITriggerFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 import { downloadFile, type FileReference, type Participant } from '../../lib/protocol';
-import { DOWNLOADS_AT_ONCE, limiter } from './limited';
+import { TRANSFERS_AT_ONCE, eachThrough, limiter } from './limited';
 
 /** Binary data in and out, only through n8n's helpers (works in every binary storage mode). */
 
@@ -46,26 +46,15 @@ export async function attachmentsToBinary(
   participant: Participant,
   attachments: FileReference[],
   prefix: string,
-  gate = limiter(DOWNLOADS_AT_ONCE),
+  gate = limiter(TRANSFERS_AT_ONCE),
 ): Promise<{ binary: Record<string, IBinaryData>; files: AttachmentFile[] }> {
-  const settled = await Promise.all(
-    attachments.map((reference, i) =>
-      gate(async () => {
-        const { file, content } = await downloadFile(participant, reference);
-        const property = `${prefix}${i}`;
-        const data = await ctx.helpers.prepareBinaryData(content, file.filename, file.mimetype);
-        return { data, file: { property, id: file.id, filename: file.filename, mimetype: file.mimetype, size: file.filesize } };
-      }),
-    ),
-  );
-  const binary: Record<string, IBinaryData> = {};
-  const files: AttachmentFile[] = [];
-  for (const s of settled) {
-    if (!s.ok) throw s.error;
-    binary[s.value.file.property] = s.value.data;
-    files.push(s.value.file);
-  }
-  return { binary, files };
+  const downloaded = await eachThrough(gate, attachments, async (reference, i) => {
+    const { file, content } = await downloadFile(participant, reference);
+    const property = `${prefix}${i}`;
+    const data = await ctx.helpers.prepareBinaryData(content, file.filename, file.mimetype);
+    return { data, file: { property, id: file.id, filename: file.filename, mimetype: file.mimetype, size: file.filesize } };
+  });
+  return { binary: Object.fromEntries(downloaded.map((d) => [d.file.property, d.data])), files: downloaded.map((d) => d.file) };
 }
 
 export function missingBinaryError(ctx: IExecuteFunctions, itemIndex: number, property: string): NodeOperationError {

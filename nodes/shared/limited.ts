@@ -1,10 +1,10 @@
 /**
- * Work that waits on the network, run a few at a time: attachment downloads, each two round trips
- * to the Platform (metadata, blob), would otherwise take the sum of their latencies.
+ * Work that waits on the network, run a few at a time: attachment downloads (each two round trips
+ * to the Platform: metadata, blob) and uploads would otherwise take the sum of their latencies.
  */
 
-/** How many attachments a node downloads at once: latency overlaps, memory stays a few files. */
-export const DOWNLOADS_AT_ONCE = 4;
+/** How many files a node downloads or uploads at once: latency overlaps, memory stays a few files. */
+export const TRANSFERS_AT_ONCE = 4;
 
 export type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
@@ -32,4 +32,16 @@ export function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
     (value) => ({ ok: true as const, value }),
     (error: unknown) => ({ ok: false as const, error }),
   );
+}
+
+/**
+ * `task` for every item through `gate`; the results in the items' order. All are waited for; if any
+ * failed, the first failure in that order is thrown.
+ */
+export async function eachThrough<T, R>(gate: ReturnType<typeof limiter>, items: readonly T[], task: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const settled = await Promise.all(items.map((item, index) => gate(() => task(item, index))));
+  return settled.map((s) => {
+    if (!s.ok) throw s.error;
+    return s.value;
+  });
 }

@@ -8,6 +8,7 @@ import { NodeApiError, NodeOperationError, type IDataObject, type INodeParameter
 import { startPlatform, type PlatformHandle } from '../../platform/server';
 import { buildMail, downloadFile, getMessage, listOwnFiles, sendMessage, uploadFile, type Participant } from '../../lib/protocol';
 import { deriveAddress, generateSignatureKeypair } from '../../lib/crypto';
+import { TRANSFERS_AT_ONCE } from '../../nodes/shared/limited';
 import { newParticipant } from '../helpers/participants';
 import { binaryBuffer, binaryItem, rl } from './context';
 import { relate } from '../helpers/relate';
@@ -145,6 +146,32 @@ describe('send', () => {
     expect(error.message).toContain('"data"');
     expect(error.context.itemIndex).toBe(1);
     expect(error.description).toMatch(/binary propert/);
+  });
+
+  test('six attachments: uploaded a few at a time, and attached in the order they are named', async () => {
+    const names = ['f0', 'f1', 'f2', 'f3', 'f4', 'f5'];
+    const files = Object.fromEntries(names.map((name) => [name, { data: Buffer.from(`content of ${name}`), fileName: `${name}.txt`, mimeType: 'text/plain' }]));
+    // Every upload takes 100 ms (a distant Platform); their starts show how many ran at once.
+    const starts: number[] = [];
+    platform.setFaults((req) => {
+      if (req.method !== 'POST' || req.path !== '/api/v2/Files') return undefined;
+      starts.push(Date.now());
+      return { delayMs: 100 };
+    });
+    let out;
+    try {
+      // Named out of their property order: the names' order counts.
+      out = await send({ to: rl('address', alice.address), subject: 's', body: 'b', attachments: 'f3, f0, f5, f1, f4, f2' }, { items: [binaryItem({}, files)] });
+    } finally {
+      platform.setFaults(undefined);
+    }
+    const received = await getMessage(alice, out[0].json.id as string);
+    const contents = await Promise.all(received.attachments.map(async (a) => (await downloadFile(alice, a)).content.toString()));
+    expect(contents).toEqual(['f3', 'f0', 'f5', 'f1', 'f4', 'f2'].map((name) => `content of ${name}`));
+    const overlapping = Math.max(...starts.map((t) => starts.filter((u) => u >= t && u < t + 100).length));
+    expect(starts).toHaveLength(6);
+    expect(overlapping).toBeGreaterThan(1);
+    expect(overlapping).toBeLessThanOrEqual(TRANSFERS_AT_ONCE);
   });
 
   test('a missing binary property uploads nothing (no orphaned files)', async () => {

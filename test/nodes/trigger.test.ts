@@ -18,7 +18,7 @@ import {
   uploadFile,
   type Participant,
 } from '../../lib/protocol';
-import { DOWNLOADS_AT_ONCE } from '../../nodes/shared/limited';
+import { TRANSFERS_AT_ONCE } from '../../nodes/shared/limited';
 import { newParticipant } from '../helpers/participants';
 import { startProxy } from '../helpers/proxy';
 import { binaryBuffer, pollContext, type BinaryMode } from './context';
@@ -192,10 +192,10 @@ describe('messages', () => {
       expect(Object.keys(item.binary ?? {})).toEqual(s.files.map((_, f) => `attachment_${f}`));
       s.files.forEach((content, f) => expect(binaryBuffer(item.binary![`attachment_${f}`]).equals(content)).toBe(true));
     });
-    // At most DOWNLOADS_AT_ONCE downloads overlap (each is a metadata and a blob request), and more than one does.
+    // At most TRANSFERS_AT_ONCE downloads overlap (each is a metadata and a blob request), and more than one does.
     const overlapping = Math.max(...starts.map((t) => starts.filter((u) => u >= t && u < t + 100).length));
     expect(overlapping).toBeGreaterThan(1);
-    expect(overlapping).toBeLessThanOrEqual(DOWNLOADS_AT_ONCE);
+    expect(overlapping).toBeLessThanOrEqual(TRANSFERS_AT_ONCE);
     expect(await trigger(withDownload, staticData)).toBeNull();
   });
 

@@ -2,6 +2,7 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodePropertie
 import { updateDisplayOptions } from 'n8n-workflow';
 import { buildMail, checkRecipients, relationshipWith, sendMessage, toMessageContent, uploadFile, type BodyFormat, type FileReference, type MessageContent, type Participant } from '../../../../../lib/protocol';
 import { binaryExists, binaryPropertyNames, missingBinaryError, readBinary } from '../../../../shared/binary';
+import { TRANSFERS_AT_ONCE, eachThrough, limiter } from '../../../../shared/limited';
 import { messageToJson, simplifyMessage } from '../../../../shared/output';
 import { peerLocator, simplifyField } from '../../helpers/fields';
 import { addressList, daysFromNow, item, jsonParameter, locatorValue, requireAddress } from '../../helpers/utils';
@@ -109,10 +110,13 @@ const properties: INodeProperties[] = [
 
 export const description = updateDisplayOptions({ show: { resource: ['message'], operation: ['send'] } }, properties);
 
-/** Encrypts and uploads the named binary properties of item i, in that order. */
+/**
+ * Encrypts and uploads the named binary properties of item i, a few at a time (each upload is a
+ * round trip to the Platform); the references keep the order of the names. All are waited for; if
+ * any fails, the first failure in that order is thrown.
+ */
 export async function uploadAttachments(ctx: IExecuteFunctions, participant: Participant, i: number, names: string[], days: number): Promise<FileReference[]> {
-  const references: FileReference[] = [];
-  for (const name of names) {
+  return eachThrough(limiter(TRANSFERS_AT_ONCE), names, async (name) => {
     const { data, meta } = await readBinary(ctx, i, name);
     const stored = await uploadFile(participant, {
       content: data,
@@ -120,9 +124,8 @@ export async function uploadAttachments(ctx: IExecuteFunctions, participant: Par
       mimetype: meta.mimeType || 'application/octet-stream',
       expiresAt: daysFromNow(days),
     });
-    references.push(stored.reference);
-  }
-  return references;
+    return stored.reference;
+  });
 }
 
 /** The content of item i: a Mail to `to` with `cc`, or the JSON given. */
