@@ -17,11 +17,13 @@ export function limiter(concurrency: number): <T>(task: () => Promise<T>) => Pro
   let running = 0;
   const waiting: (() => void)[] = [];
   return async <T>(task: () => Promise<T>): Promise<Settled<T>> => {
-    if (running >= concurrency) await new Promise<void>((resolve) => waiting.push(resolve));
-    running++;
+    // A finished task hands its slot to the next in line, so a caller arriving meanwhile cannot take it too.
+    if (running < concurrency) running++;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
     const result = await settle(Promise.resolve().then(task));
-    running--;
-    waiting.shift()?.();
+    const next = waiting.shift();
+    if (next) next();
+    else running--;
     return result;
   };
 }
