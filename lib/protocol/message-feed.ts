@@ -62,17 +62,20 @@ function totalOf(page: Page, pageNumber: number, otherwise: number): number {
   return page.pagination?.totalRecords ?? (pageNumber === 1 ? page.items.length : otherwise);
 }
 
+/** Each message of `list` not in `seen`, once (the first time it comes), in list order. */
+function unseenOnce(list: MessageDto[], seen: Set<string>): MessageDto[] {
+  return [...new Map(list.filter((dto) => !seen.has(dto.id)).map((dto) => [dto.id, dto])).values()];
+}
+
 /**
- * Messages appended after the tail, when the page holding position `total` still has the tail
- * there (the one record said so, but the list may have changed since). Pages after it are read to
+ * Messages appended after the tail, when `first`, the page holding position `total`, still has the
+ * tail there (the one record said so, but the list may have changed since). Pages after it are read to
  * the end. A message listed before the tail meanwhile shifts the later pages, so one message comes
  * twice; one hidden shifts them back, so the pages hold fewer than the count: either way what was
  * read is returned without a tail, and the next read covers the window. (One of each during the
  * same read cancel out: the limit of the one-record check too.) Undefined: the tail moved.
  */
-async function readForward(position: FeedPosition, seen: Set<string>, fetch: PageReader, pageSize: number): Promise<Omit<FeedRead, 'requests'> | undefined> {
-  const pageNumber = Math.ceil(position.total / pageSize);
-  const first = await fetch(pageNumber);
+async function readForward(position: FeedPosition, seen: Set<string>, first: Page, pageNumber: number, fetch: PageReader, pageSize: number): Promise<Omit<FeedRead, 'requests'> | undefined> {
   const at = position.total - 1 - (pageNumber - 1) * pageSize;
   if (first.items[at]?.id !== position.tail) return undefined;
   const total = totalOf(first, pageNumber, position.total);
@@ -83,9 +86,10 @@ async function readForward(position: FeedPosition, seen: Set<string>, fetch: Pag
     last = await fetch(p);
     listed.push(...last.items);
   }
-  const fresh = [...new Map(listed.filter((dto) => !seen.has(dto.id)).map((dto) => [dto.id, dto])).values()];
+  const fresh = unseenOnce(listed, seen);
   const consecutive = fresh.length === listed.length && position.total + listed.length === total;
-  const tail = consecutive ? (last.items[last.items.length - 1]?.id ?? position.tail) : undefined;
+  // Consecutive, the last page ends with the newest message; a page the Platform claims but serves empty leaves no tail.
+  const tail = consecutive ? last.items.at(-1)?.id : undefined;
   return { messages: fresh, total, tail, ...(consecutive && fresh.length ? { from: position.total + 1 } : {}) };
 }
 
@@ -98,6 +102,10 @@ export async function readFeed(ctx: Participant, position: FeedPosition, pageSiz
     return ctx.client.messagesPage(page, size);
   };
 
+  // The page that holds message number `total` (1-based): where new ones begin, for both reads below.
+  let pageNumber = Math.max(1, Math.ceil(Math.max(position.total, 1) / pageSize));
+  let page: Page | undefined;
+
   // One record: is the message at position `total` still the one the cursor handled there?
   if (position.total === 0) {
     if ((await fetch(1, 1)).items.length === 0) return { messages: [], total: 0, requests };
@@ -109,14 +117,14 @@ export async function readFeed(ctx: Participant, position: FeedPosition, pageSiz
     const handledThere = there !== undefined && (position.tail ? there === position.tail : seen.has(there));
     if (handledThere && total === position.total) return { messages: [], total, tail: position.tail, requests };
     if (handledThere && position.tail && total > position.total) {
-      const forward = await readForward(position, seen, fetch, pageSize);
+      page = await fetch(pageNumber);
+      const forward = await readForward(position, seen, page, pageNumber, fetch, pageSize);
       if (forward) return { ...forward, requests };
     }
   }
 
-  // The window: start at the page that holds message number `total` (1-based), i.e. where new ones begin.
-  let pageNumber = Math.max(1, Math.ceil(Math.max(position.total, 1) / pageSize));
-  let page = await fetch(pageNumber);
+  // The window, from the same page (already read when the tail had moved).
+  page ??= await fetch(pageNumber);
   let total = totalOf(page, pageNumber, position.total);
   if (page.items.length === 0 && pageNumber > 1) {
     // The list shrank (e.g. a decomposed relationship hid messages): start again from the real last page.
@@ -139,7 +147,7 @@ export async function readFeed(ctx: Participant, position: FeedPosition, pageSiz
     .sort(([a], [b]) => a - b)
     .flatMap(([, items]) => items)
     .filter((dto) => !tooOld(dto, floor));
-  const unique = [...new Map(inWindow.filter((dto) => !seen.has(dto.id)).map((m) => [m.id, m])).values()];
+  const unique = unseenOnce(inWindow, seen);
   // Messages of the same instant keep the Platform's list order (the sort is stable).
   unique.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
   // Its last message is the tail when the last page holds what the count says. A message listed
@@ -156,7 +164,7 @@ export async function readFeed(ctx: Participant, position: FeedPosition, pageSiz
  */
 export async function readTail(ctx: Participant, pageSize = FEED_PAGE_SIZE, lookBackMs = FEED_LOOK_BACK_MS): Promise<FeedRead> {
   const probe = await ctx.client.messagesPage(1, 1);
-  const total = probe.pagination?.totalRecords ?? probe.items.length;
+  const total = totalOf(probe, 1, 0);
   if (total <= 1) return { messages: probe.items, total, ...(probe.items.length ? { tail: probe.items[0].id } : {}), requests: 1 };
   const [newest] = (await ctx.client.messagesPage(total, 1)).items;
   // The list shrank between the two reads: read it whole, as a cursor without a position does.
@@ -166,8 +174,7 @@ export async function readTail(ctx: Participant, pageSize = FEED_PAGE_SIZE, look
 
 /** Newest first, for "Get Many": walks pages from the tail; the consumer stops when it has enough. */
 export async function* messagesNewestFirst(ctx: Participant, pageSize = FEED_PAGE_SIZE): AsyncGenerator<MessageDto> {
-  const probe = await ctx.client.messagesPage(1, 1); // one record: just the total
-  const total = probe.pagination?.totalRecords ?? probe.items.length;
+  const total = totalOf(await ctx.client.messagesPage(1, 1), 1, 0); // one record: just the total
   for (let p = Math.ceil(total / pageSize); p >= 1; p--) {
     const items = (await ctx.client.messagesPage(p, pageSize)).items;
     for (let i = items.length - 1; i >= 0; i--) yield items[i];
